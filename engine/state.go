@@ -1,0 +1,138 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// stateBucket holds one JSON-encoded MailboxState per account and mailbox.
+var stateBucket = []byte("mailboxes")
+
+// MailboxState is what mailrules remembers about one mailbox of one account
+// between passes.
+type MailboxState struct {
+	// UIDValidity is the mailbox's UIDVALIDITY when HighestUID was recorded.
+	// A different value on the server means every UID was renumbered
+	// (RFC 3501 section 2.3.1.1), so HighestUID no longer means anything.
+	UIDValidity uint32 `json:"uidvalidity"`
+	// HighestUID is the highest UID whose actions are complete: messages
+	// with a UID at or below it are never treated as new again.
+	HighestUID uint32 `json:"highest_uid"`
+	// Pending is the journal of a batch whose actions were started but not
+	// all confirmed; nil when the last batch finished.
+	Pending *Journal `json:"pending,omitempty"`
+	// Updated is when this record was last written.
+	Updated time.Time `json:"updated"`
+}
+
+// Journal records a batch in flight: the plan (as the actions package
+// serialized it), which of its steps the server has confirmed, and the UID
+// up to which the batch covers the mailbox. A pass killed half way resumes
+// from it: the confirmed steps are not repeated and the rest are.
+type Journal struct {
+	UIDValidity uint32          `json:"uidvalidity"`
+	HighestUID  uint32          `json:"highest_uid"`
+	Plan        json.RawMessage `json:"plan"`
+	Done        []int           `json:"done,omitempty"`
+}
+
+// IsDone reports whether step i of the journal's plan was confirmed.
+func (j *Journal) IsDone(i int) bool {
+	for _, d := range j.Done {
+		if d == i {
+			return true
+		}
+	}
+	return false
+}
+
+// Store is the embedded state database (bbolt). It is safe for concurrent
+// use by several goroutines; only one process may have it open at a time.
+type Store struct {
+	db *bolt.DB
+}
+
+// OpenStore opens (creating if needed) the state database at path. It fails
+// after a few seconds if another mailrules process holds the file.
+func OpenStore(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open state %s: locked by another mailrules process", path)
+		}
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(stateBucket)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialize state %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// DefaultStatePath is $XDG_STATE_HOME/mailrules/state.db, falling back to
+// ~/.local/state/mailrules/state.db.
+func DefaultStatePath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "mailrules", "state.db")
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return s.db.Close()
+}
+
+func stateKey(account, mailbox string) []byte {
+	return []byte(account + "\x00" + mailbox)
+}
+
+// Get returns the state of a mailbox; ok is false when nothing was recorded.
+func (s *Store) Get(account, mailbox string) (st MailboxState, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(stateBucket).Get(stateKey(account, mailbox))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &st)
+	})
+	if err != nil {
+		return MailboxState{}, false, fmt.Errorf("read state of %s/%s: %w", account, mailbox, err)
+	}
+	return st, ok, nil
+}
+
+// Put records the state of a mailbox durably (bbolt syncs each commit).
+func (s *Store) Put(account, mailbox string, st MailboxState) error {
+	st.Updated = time.Now().UTC()
+	v, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state of %s/%s: %w", account, mailbox, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(stateBucket).Put(stateKey(account, mailbox), v)
+	})
+	if err != nil {
+		return fmt.Errorf("write state of %s/%s: %w", account, mailbox, err)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// LogOptions chooses how mailrules logs.
+type LogOptions struct {
+	// Format is "console" (human-readable), "json", or "" for console when
+	// Output is a terminal and JSON otherwise.
+	Format string
+	// Level is debug, info, warn or error; "" means info.
+	Level string
+	// Output is where log lines go; nil means standard error.
+	Output io.Writer
+}
+
+// NewLogger builds the zap logger described by opts. A nil opts is the zero
+// value.
+func NewLogger(opts *LogOptions) (*zap.Logger, error) {
+	if opts == nil {
+		opts = &LogOptions{}
+	}
+	out := opts.Output
+	if out == nil {
+		out = os.Stderr
+	}
+	level := zapcore.InfoLevel
+	if opts.Level != "" {
+		if err := level.Set(opts.Level); err != nil {
+			return nil, fmt.Errorf("log level %q: want debug, info, warn or error", opts.Level)
+		}
+	}
+	format := opts.Format
+	if format == "" {
+		format = "json"
+		if isTerminal(out) {
+			format = "console"
+		}
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	switch format {
+	case "console":
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		encCfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	case "json":
+		enc = zapcore.NewJSONEncoder(encCfg)
+	default:
+		return nil, fmt.Errorf("log format %q: want console or json", format)
+	}
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), level)
+	return zap.New(core), nil
+}
+
+// isTerminal reports whether w is a character device such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	return fi.Mode()&os.ModeCharDevice != 0
+}

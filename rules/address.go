@@ -1,0 +1,134 @@
+package rules
+
+import (
+	"net/mail"
+	"strings"
+)
+
+// parseAddressList parses an address-list header value (RFC 5322 section
+// 3.4), groups included. When the strict parser gives up it falls back to a
+// lenient split on commas, so a malformed header yields whatever addresses
+// can be recognised and never an error.
+func parseAddressList(raw string, dec *decoder) []Address {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil
+	}
+	p := mail.AddressParser{WordDecoder: &dec.wd}
+	if list, err := p.ParseList(raw); err == nil {
+		out := make([]Address, 0, len(list))
+		for _, a := range list {
+			out = append(out, makeAddress(a.Name, a.Address))
+		}
+		return out
+	}
+	var out []Address
+	for _, part := range splitAddressList(raw) {
+		if a, ok := lenientAddress(part, &p, dec); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// makeAddress splits addr at its last '@' and lower-cases the domain.
+func makeAddress(name, addr string) Address {
+	addr = strings.TrimSpace(addr)
+	a := Address{Name: strings.TrimSpace(name), Addr: addr, Local: addr}
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		a.Local = addr[:i]
+		a.Domain = strings.ToLower(addr[i+1:])
+		a.Addr = a.Local + "@" + a.Domain
+	}
+	return a
+}
+
+// splitAddressList splits at commas and semicolons that are outside quoted
+// strings, comments and angle brackets, dropping group names ("team: a, b;").
+func splitAddressList(s string) []string {
+	var parts []string
+	var quoted, angle bool
+	depth := 0
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0):
+			i++
+		case quoted:
+			if c == '"' {
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '<':
+			angle = true
+		case c == '>':
+			angle = false
+		case angle:
+		case c == ':':
+			// A group name: whatever came before is not an address.
+			start = i + 1
+		case c == ',' || c == ';':
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		parts = append(parts, s[start:])
+	}
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// lenientAddress makes the best of one malformed address.
+func lenientAddress(part string, p *mail.AddressParser, dec *decoder) (Address, bool) {
+	if a, err := p.Parse(part); err == nil {
+		return makeAddress(a.Name, a.Address), true
+	}
+	if i := strings.LastIndexByte(part, '<'); i >= 0 {
+		addr := part[i+1:]
+		if j := strings.IndexByte(addr, '>'); j >= 0 {
+			addr = addr[:j]
+		}
+		name := cleanName(part[:i], dec)
+		addr = strings.Trim(strings.TrimSpace(addr), `"'`)
+		if addr == "" && name == "" {
+			return Address{}, false
+		}
+		return makeAddress(name, addr), true
+	}
+	fields := strings.Fields(part)
+	for k, f := range fields {
+		if strings.Contains(f, "@") {
+			addr := strings.Trim(f, `<>"'(),;`)
+			name := cleanName(strings.Join(append(append([]string{}, fields[:k]...), fields[k+1:]...), " "), dec)
+			return makeAddress(name, addr), true
+		}
+	}
+	if len(fields) == 1 {
+		// A bare local part such as MAILER-DAEMON.
+		return makeAddress("", strings.Trim(fields[0], `<>"'(),;`)), true
+	}
+	return Address{}, false
+}
+
+// cleanName trims quotes and comment parentheses from a display name and
+// decodes encoded words.
+func cleanName(s string, dec *decoder) string {
+	s = strings.TrimSpace(s)
+	s = strings.Trim(s, `"`)
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "("), ")"))
+	s = strings.ReplaceAll(s, `\"`, `"`)
+	return dec.decodeText(s)
+}

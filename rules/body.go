@@ -1,0 +1,169 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/base64"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"regexp"
+	"strings"
+)
+
+// defaultBodyLimit is how much decoded body text rules see.
+const defaultBodyLimit = 64 << 10
+
+// maxMIMEDepth bounds multipart nesting.
+const maxMIMEDepth = 20
+
+// bodyParser walks a MIME tree (RFC 2045, RFC 2046) collecting the first
+// text part and the attachments. It is lenient: a truncated or malformed
+// message yields what could be read.
+type bodyParser struct {
+	dec         *decoder
+	limit       int
+	plain, html string
+	havePlain   bool
+	haveHTML    bool
+	attachments []Attachment
+}
+
+// parseBody returns the text of the first text/plain part (or, without one,
+// of the first text/html part with its markup removed), decoded from its
+// transfer encoding and charset and cut to limit bytes, and the message's
+// attachments.
+func parseBody(raw []byte, dec *decoder, limit int) (string, []Attachment) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	if limit <= 0 {
+		limit = defaultBodyLimit
+	}
+	hdr, body := splitHeader(raw)
+	var idx headerIndex
+	idx.parse(hdr)
+	get := func(name string) string { v, _ := idx.first(name); return v }
+	p := &bodyParser{dec: dec, limit: limit}
+	p.walk(get, body, 0)
+	text := p.plain
+	if !p.havePlain {
+		text = htmlToText(p.html)
+	}
+	if len(text) > limit {
+		text = strings.ToValidUTF8(text[:limit], "")
+	}
+	return text, p.attachments
+}
+
+// splitHeader splits a message at the first empty line.
+func splitHeader(raw []byte) (hdr, body []byte) {
+	if bytes.HasPrefix(raw, []byte("\r\n")) {
+		return nil, raw[2:]
+	}
+	if bytes.HasPrefix(raw, []byte("\n")) {
+		return nil, raw[1:]
+	}
+	i := bytes.Index(raw, []byte("\n\r\n"))
+	j := bytes.Index(raw, []byte("\n\n"))
+	switch {
+	case i >= 0 && (j < 0 || i < j):
+		return raw[:i+1], raw[i+3:]
+	case j >= 0:
+		return raw[:j+1], raw[j+2:]
+	}
+	return raw, nil
+}
+
+func (p *bodyParser) walk(get func(string) string, body []byte, depth int) {
+	mediaType, params, err := mime.ParseMediaType(get("Content-Type"))
+	if err != nil || mediaType == "" {
+		mediaType, params = "text/plain", map[string]string{}
+	}
+	if strings.HasPrefix(mediaType, "multipart/") && depth < maxMIMEDepth {
+		boundary := params["boundary"]
+		if boundary == "" {
+			return
+		}
+		mr := multipart.NewReader(bytes.NewReader(body), boundary)
+		for {
+			part, err := mr.NextRawPart()
+			if err != nil {
+				return // end, or truncated/malformed: keep what we have
+			}
+			data, _ := io.ReadAll(part) // a truncated part still counts
+			h := part.Header
+			p.walk(h.Get, data, depth+1)
+		}
+	}
+	disposition, dparams, _ := mime.ParseMediaType(get("Content-Disposition"))
+	filename := dparams["filename"]
+	if filename == "" {
+		filename = params["name"]
+	}
+	filename = p.dec.decodeText(filename)
+	isText := mediaType == "text/plain" || mediaType == "text/html"
+	if disposition != "attachment" && isText && filename == "" {
+		if mediaType == "text/plain" && !p.havePlain {
+			p.plain, p.havePlain = p.decodeText(get, body, params["charset"]), true
+		} else if mediaType == "text/html" && !p.haveHTML {
+			p.html, p.haveHTML = p.decodeText(get, body, params["charset"]), true
+		}
+		return
+	}
+	if disposition != "attachment" && strings.HasPrefix(mediaType, "text/") && filename == "" {
+		return // other inline text (text/calendar, text/enriched...): not an attachment
+	}
+	n, _ := io.Copy(io.Discard, transferDecoder(get("Content-Transfer-Encoding"), body))
+	p.attachments = append(p.attachments, Attachment{Filename: filename, ContentType: mediaType, Size: int(n)})
+}
+
+// decodeText decodes a text part's transfer encoding and charset.
+func (p *bodyParser) decodeText(get func(string) string, body []byte, charset string) string {
+	r := io.LimitReader(transferDecoder(get("Content-Transfer-Encoding"), body), int64(p.limit)+4)
+	data, _ := io.ReadAll(r)
+	return convertCharset(charset, data)
+}
+
+// transferDecoder undoes a Content-Transfer-Encoding (RFC 2045 section 6).
+func transferDecoder(cte string, body []byte) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "quoted-printable":
+		return quotedprintable.NewReader(bytes.NewReader(body))
+	case "base64":
+		return base64.NewDecoder(base64.StdEncoding, &base64Cleaner{r: bytes.NewReader(body)})
+	}
+	return bytes.NewReader(body)
+}
+
+// base64Cleaner drops bytes that are not in the base64 alphabet (spaces,
+// stray characters), which real mail contains and the decoder rejects.
+type base64Cleaner struct{ r io.Reader }
+
+func (c *base64Cleaner) Read(p []byte) (int, error) {
+	for {
+		n, err := c.r.Read(p)
+		k := 0
+		for _, b := range p[:n] {
+			if ('A' <= b && b <= 'Z') || ('a' <= b && b <= 'z') || ('0' <= b && b <= '9') || b == '+' || b == '/' || b == '=' {
+				p[k] = b
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
+// htmlToText removes markup, scripts and styles and unescapes entities.
+func htmlToText(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>`).ReplaceAllString(s, " ")
+	s = regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(s, " ")
+	s = html.UnescapeString(s)
+	return strings.Join(strings.Fields(s), " ")
+}

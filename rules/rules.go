@@ -1,0 +1,211 @@
+// Package rules compiles mail-filtering rules written as expr expressions
+// (https://expr-lang.org) and evaluates them against messages.
+//
+// A rule is a [Spec]: a name, a condition (When) and actions (move, copy,
+// flag, unflag, seen, delete, expunge, stop). [Compile] type-checks every
+// condition and mailbox template once against the message environment, so
+// that a typo is reported at load time with its position in the
+// configuration file. The compiled [Set] reports what the IMAP side must
+// fetch for its rules ([Set.Needs]), found by walking the expression trees,
+// and evaluates a [Message] into a [Result] with no I/O ([Set.Evaluate]).
+//
+// Semantics: rules run in order; flag changes and copies accumulate; move,
+// delete and expunge end processing of the message; stop = true ends it
+// explicitly; a message gets at most one final destination. Rules with
+// scope "new" (the default) only see messages whose [Message.New] is true.
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Scope says which messages of a mailbox a rule looks at.
+type Scope string
+
+const (
+	// ScopeNew rules see only messages that arrived since the last pass (the default).
+	ScopeNew Scope = "new"
+	// ScopeAll rules sweep the whole mailbox on every pass (auto-archiving).
+	ScopeAll Scope = "all"
+)
+
+// Position is a place in a configuration file. Line and Col start at 1;
+// zero means unknown.
+type Position struct {
+	File      string
+	Line, Col int
+}
+
+// String formats the position as FILE:LINE:COL, leaving out unknown parts.
+func (p Position) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		if b.Len() > 0 {
+			b.WriteByte(':')
+		}
+		fmt.Fprintf(&b, "%d", p.Line)
+		if p.Col > 0 {
+			fmt.Fprintf(&b, ":%d", p.Col)
+		}
+	}
+	return b.String()
+}
+
+// Locator maps an offset inside a decoded string value of a rule back to
+// the configuration file, so that an error in the middle of a condition
+// points at the right column even when the TOML string had escapes or
+// spanned lines. Field is the TOML key ("when", "move", "copy", "flag"...),
+// index the element for array values (0 otherwise), offset a byte offset in
+// the decoded value. ok is false when the position is unknown.
+type Locator interface {
+	Locate(field string, index, offset int) (pos Position, ok bool)
+}
+
+// Spec is one rule as written in the configuration.
+type Spec struct {
+	Name      string
+	When      string   // expr condition, must evaluate to a bool
+	Move      string   // destination mailbox template, "/"-separated; final
+	Copy      []string // mailbox templates to copy to
+	Flag      []string // flags (keywords or \System flags) to add
+	Unflag    []string // flags to remove
+	Seen      *bool    // true: add \Seen; false: remove \Seen; nil: leave alone
+	Delete    bool     // move to the account's Trash; final
+	Expunge   bool     // remove permanently; final
+	Stop      bool     // end processing of the message after this rule
+	Accounts  []string // limit to these accounts (empty: all)
+	Mailboxes []string // limit to these mailboxes (empty: the account's)
+	Scope     Scope    // "" means ScopeNew
+	Pos       Position // where the rule starts ([[rule]] line)
+
+	// Loc, when set, locates positions inside the rule's string values.
+	Loc Locator
+}
+
+// Problem is one thing wrong with a configuration or a rule.
+type Problem struct {
+	Pos  Position
+	Rule string // rule (or account) name; may be empty
+	Msg  string
+}
+
+// String formats the problem as FILE:LINE:COL: rule "NAME": message.
+func (p Problem) String() string {
+	var b strings.Builder
+	if s := p.Pos.String(); s != "" {
+		b.WriteString(s)
+		b.WriteString(": ")
+	}
+	if p.Rule != "" {
+		fmt.Fprintf(&b, "rule %q: ", p.Rule)
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is a list of problems; it implements error.
+type Problems []Problem
+
+// Error joins the problems, one a line.
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Needs says what the IMAP side must fetch for a rule set to be evaluated.
+type Needs struct {
+	Headers      []string // header field names, upper-case, sorted, unique
+	AllHeaders   bool     // some rule reads a header whose name is not a constant: fetch the whole header
+	Flags        bool     // FLAGS
+	InternalDate bool     // INTERNALDATE
+	Size         bool     // RFC822.SIZE
+	Body         bool     // the whole message (Message.Raw)
+}
+
+// Message is what a rule set is evaluated against.
+type Message struct {
+	Account, Mailbox string
+	UID              uint32
+	Flags            []string
+	InternalDate     time.Time
+	Size             int64
+	// Header is the raw header block: the fetched fields, or the whole header.
+	Header []byte
+	// Raw is the whole message, possibly truncated; set only when Needs.Body.
+	Raw []byte
+	// New is true for a message that arrived since the last pass.
+	New bool
+}
+
+// Result is what the rules decided for one message.
+type Result struct {
+	Matched     []string // names of the rules whose condition was true, in order
+	AddFlags    []FlagChange
+	RemoveFlags []FlagChange
+	Copies      []Target
+	Final       *Final  // nil: the message stays where it is
+	Errors      []error // per-rule evaluation failures (*EvalError); those rules did nothing
+}
+
+// FlagChange is a flag to add or remove and the rule that asked for it.
+type FlagChange struct {
+	Flag, Rule string
+}
+
+// Target is a mailbox a message is copied to.
+type Target struct {
+	Mailbox string // "/"-separated path with templates expanded
+	Rule    string
+}
+
+// FinalKind is what finally happens to a message.
+type FinalKind int
+
+const (
+	// FinalMove moves the message to Final.Mailbox.
+	FinalMove FinalKind = iota
+	// FinalDelete moves the message to the account's Trash.
+	FinalDelete
+	// FinalExpunge removes the message permanently.
+	FinalExpunge
+)
+
+// String returns "move", "delete" or "expunge".
+func (k FinalKind) String() string {
+	switch k {
+	case FinalMove:
+		return "move"
+	case FinalDelete:
+		return "delete"
+	case FinalExpunge:
+		return "expunge"
+	}
+	return fmt.Sprintf("FinalKind(%d)", int(k))
+}
+
+// Final is the single final destination of a message.
+type Final struct {
+	Kind    FinalKind
+	Mailbox string // for FinalMove
+	Rule    string
+}
+
+// EvalError is a rule that could not be evaluated for a message (a runtime
+// error in its condition or a template that expanded to nothing usable).
+// The rule then does nothing for that message.
+type EvalError struct {
+	Rule string
+	Err  error
+}
+
+// Error implements error.
+func (e *EvalError) Error() string { return fmt.Sprintf("rule %q: %v", e.Rule, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *EvalError) Unwrap() error { return e.Err }

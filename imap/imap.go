@@ -1,0 +1,298 @@
+// Package imap is an IMAP4rev1 client (RFC 3501).
+//
+// It speaks the protocol itself, parsing responses while they arrive, and
+// supports these extensions:
+//
+//   - STARTTLS and LOGINDISABLED (RFC 3501 section 6.2.1)
+//   - SASL-IR, initial responses to AUTHENTICATE (RFC 4959)
+//   - LITERAL+ and LITERAL- (RFC 7888)
+//   - UIDPLUS: APPENDUID, COPYUID, UID EXPUNGE (RFC 4315)
+//   - MOVE (RFC 6851)
+//   - IDLE (RFC 2177)
+//   - ENABLE (RFC 5161)
+//   - CONDSTORE: MODSEQ, HIGHESTMODSEQ (RFC 7162)
+//   - ESEARCH responses are understood when a server sends them (RFC 4731)
+//   - BINARY literal8 in responses (RFC 3516)
+//
+// A Client is safe for use by one goroutine at a time; commands are
+// serialized. Every command takes a context: its deadline bounds the
+// command, and cancelling a command in flight closes the connection
+// (later calls fail with ErrAbort), except for Idle, where cancelling ends
+// the IDLE with DONE.
+//
+// Untagged data that no command asked for (new mail, expunges, flag
+// changes, alerts) is applied to the Client's state (see Mailbox) and handed
+// to Options.UpdateHandler, or to the handler given to Idle; it never piles
+// up unread.
+package imap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Options configure a Client. A nil *Options is equivalent to a zero Options.
+type Options struct {
+	// Trace, when set, receives a protocol trace: "C: " lines sent, "S: "
+	// lines received. LOGIN and AUTHENTICATE arguments and SASL exchanges
+	// are redacted; literal contents are abbreviated to their size.
+	Trace io.Writer
+	// UpdateHandler receives unsolicited data outside Idle (EXISTS, EXPUNGE,
+	// FETCH, BYE, ALERT...). It runs on the goroutine executing the command
+	// and must not call the Client. When nil, updates are dropped after
+	// being applied to the Client's state.
+	UpdateHandler func(Update)
+	// DialTimeout bounds connection establishment; default 30s.
+	DialTimeout time.Duration
+	// KeepAlive is the TCP keepalive period; default 30s.
+	KeepAlive time.Duration
+	// MaxLiteralSize is the largest literal accepted from the server; default
+	// 64 MiB. A larger announcement fails the command with ErrAbort and
+	// nothing is allocated for it.
+	MaxLiteralSize int64
+	// AllowInsecureAuth permits LOGIN and AUTHENTICATE over an unencrypted
+	// connection to a host other than loopback.
+	AllowInsecureAuth bool
+	// IdleRestart is how often Idle re-issues IDLE; default 25 minutes,
+	// at most 29 (RFC 2177 section 3).
+	IdleRestart time.Duration
+}
+
+func (o *Options) dialTimeout() time.Duration {
+	if o == nil || o.DialTimeout <= 0 {
+		return 30 * time.Second
+	}
+	return o.DialTimeout
+}
+
+func (o *Options) keepAlive() time.Duration {
+	if o == nil || o.KeepAlive <= 0 {
+		return 30 * time.Second
+	}
+	return o.KeepAlive
+}
+
+// Cap is a capability name as the server advertises it (upper-case).
+type Cap string
+
+// Capabilities this package knows.
+const (
+	CapIMAP4rev1     Cap = "IMAP4rev1"     // RFC 3501
+	CapStartTLS      Cap = "STARTTLS"      // RFC 3501 section 6.2.1
+	CapLoginDisabled Cap = "LOGINDISABLED" // RFC 3501 section 6.2.3
+	CapIdle          Cap = "IDLE"          // RFC 2177
+	CapMove          Cap = "MOVE"          // RFC 6851
+	CapUIDPlus       Cap = "UIDPLUS"       // RFC 4315
+	CapLiteralPlus   Cap = "LITERAL+"      // RFC 7888
+	CapLiteralMinus  Cap = "LITERAL-"      // RFC 7888
+	CapSASLIR        Cap = "SASL-IR"       // RFC 4959
+	CapEnable        Cap = "ENABLE"        // RFC 5161
+	CapCondStore     Cap = "CONDSTORE"     // RFC 7162
+	CapQResync       Cap = "QRESYNC"       // RFC 7162
+	CapSpecialUse    Cap = "SPECIAL-USE"   // RFC 6154
+	CapNamespace     Cap = "NAMESPACE"     // RFC 2342
+	CapID            Cap = "ID"            // RFC 2971
+	CapUnselect      Cap = "UNSELECT"      // RFC 3691
+	CapESearch       Cap = "ESEARCH"       // RFC 4731
+	CapSort          Cap = "SORT"          // RFC 5256
+	CapThreadRefs    Cap = "THREAD=REFERENCES"
+	CapThreadOrdered Cap = "THREAD=ORDEREDSUBJECT"
+	CapBinary        Cap = "BINARY"        // RFC 3516
+	CapUTF8Accept    Cap = "UTF8=ACCEPT"   // RFC 6855
+	CapListExtended  Cap = "LIST-EXTENDED" // RFC 5258
+	CapListStatus    Cap = "LIST-STATUS"   // RFC 5819
+	CapACL           Cap = "ACL"           // RFC 4314
+	CapQuota         Cap = "QUOTA"         // RFC 2087
+	CapMetadata      Cap = "METADATA"      // RFC 5464
+	CapChildren      Cap = "CHILDREN"      // RFC 3348
+)
+
+// CapSet is a set of capabilities.
+type CapSet map[Cap]struct{}
+
+// Has reports whether the set contains c (case-insensitively).
+func (s CapSet) Has(c Cap) bool {
+	if _, ok := s[c]; ok {
+		return true
+	}
+	_, ok := s[Cap(strings.ToUpper(string(c)))]
+	return ok
+}
+
+// AuthMechs returns the SASL mechanisms advertised as AUTH=<name>.
+func (s CapSet) AuthMechs() []string {
+	var mechs []string
+	for c := range s {
+		if name, ok := strings.CutPrefix(string(c), "AUTH="); ok {
+			mechs = append(mechs, name)
+		}
+	}
+	return mechs
+}
+
+func (s CapSet) clone() CapSet {
+	out := make(CapSet, len(s))
+	for c := range s {
+		out[c] = struct{}{}
+	}
+	return out
+}
+
+// ConnState is the connection state of RFC 3501 section 3.
+type ConnState int
+
+// Connection states.
+const (
+	NotAuthenticated ConnState = iota // section 3.1
+	Authenticated                     // section 3.2
+	Selected                          // section 3.3
+	Logout                            // section 3.4
+)
+
+func (s ConnState) String() string {
+	switch s {
+	case NotAuthenticated:
+		return "not authenticated"
+	case Authenticated:
+		return "authenticated"
+	case Selected:
+		return "selected"
+	case Logout:
+		return "logout"
+	}
+	return fmt.Sprintf("ConnState(%d)", int(s))
+}
+
+// System flags (RFC 3501 section 2.3.2).
+const (
+	FlagSeen     = `\Seen`
+	FlagAnswered = `\Answered`
+	FlagFlagged  = `\Flagged`
+	FlagDeleted  = `\Deleted`
+	FlagDraft    = `\Draft`
+	FlagRecent   = `\Recent`
+	// FlagWildcard in PERMANENTFLAGS means new keywords may be created.
+	FlagWildcard = `\*`
+)
+
+// UpdateKind says what an Update carries.
+type UpdateKind int
+
+// Kinds of update.
+const (
+	UpdateExists  UpdateKind = iota // Num is the new message count (RFC 3501 section 7.3.1)
+	UpdateRecent                    // Num is the new \Recent count (section 7.3.2)
+	UpdateExpunge                   // Num is the expunged sequence number (section 7.4.1)
+	UpdateFetch                     // Message holds the FETCH data, e.g. changed FLAGS (section 7.4.2)
+	UpdateBye                       // the server is closing the connection; Text says why (section 7.1.5)
+	UpdateAlert                     // an [ALERT] the user must see; Text is the alert (section 7.1)
+	UpdateOther                     // any other untagged data; Text is the raw response, Code its response code if any
+)
+
+func (k UpdateKind) String() string {
+	switch k {
+	case UpdateExists:
+		return "EXISTS"
+	case UpdateRecent:
+		return "RECENT"
+	case UpdateExpunge:
+		return "EXPUNGE"
+	case UpdateFetch:
+		return "FETCH"
+	case UpdateBye:
+		return "BYE"
+	case UpdateAlert:
+		return "ALERT"
+	}
+	return "OTHER"
+}
+
+// Update is unsolicited data from the server.
+type Update struct {
+	Kind    UpdateKind
+	Num     uint32
+	Message *FetchMessage
+	Text    string
+	Code    string
+}
+
+// Error is a tagged NO or BAD response to a command (RFC 3501 section 7.1).
+type Error struct {
+	Status   string // "NO" or "BAD"
+	Code     string // response code without brackets and arguments, e.g. "TRYCREATE"; "" if none
+	CodeArgs string // the response code's arguments as sent
+	Text     string // human-readable text
+	Command  string // the command's name, e.g. "UID MOVE"
+}
+
+func (e *Error) Error() string {
+	var sb strings.Builder
+	sb.WriteString("imap: ")
+	if e.Command != "" {
+		sb.WriteString(e.Command)
+		sb.WriteString(": ")
+	}
+	sb.WriteString(e.Status)
+	if e.Code != "" {
+		sb.WriteString(" [")
+		sb.WriteString(e.Code)
+		if e.CodeArgs != "" {
+			sb.WriteByte(' ')
+			sb.WriteString(e.CodeArgs)
+		}
+		sb.WriteByte(']')
+	}
+	if e.Text != "" {
+		sb.WriteByte(' ')
+		sb.WriteString(e.Text)
+	}
+	return sb.String()
+}
+
+// Is makes errors.Is(err, ErrReadOnly) true for NO [READ-ONLY].
+func (e *Error) Is(target error) bool {
+	return target == ErrReadOnly && e.Code == "READ-ONLY"
+}
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrAbort marks connection-level failures: EOF, BYE, a protocol
+	// violation, a command cancelled in flight. The Client is unusable.
+	ErrAbort = errors.New("imap: connection aborted")
+	// ErrReadOnly reports a write to a mailbox opened read-only (EXAMINE)
+	// or a NO [READ-ONLY] from the server.
+	ErrReadOnly = errors.New("imap: mailbox is read-only")
+	// ErrNotSupported reports a command that needs a capability the server
+	// does not advertise.
+	ErrNotSupported = errors.New("imap: not supported by server")
+)
+
+// IsTryCreate reports whether err is a NO [TRYCREATE]: the destination
+// mailbox does not exist and creating it may help (RFC 3501 section 7.1).
+func IsTryCreate(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == "TRYCREATE"
+}
+
+// abortError wraps the cause of a connection-level failure so that both
+// errors.Is(err, ErrAbort) and errors.Is(err, cause) hold.
+type abortError struct {
+	op  string
+	err error
+}
+
+func (e *abortError) Error() string {
+	if e.op == "" {
+		return "imap: connection aborted: " + e.err.Error()
+	}
+	return "imap: " + e.op + ": connection aborted: " + e.err.Error()
+}
+
+func (e *abortError) Unwrap() []error { return []error{ErrAbort, e.err} }
+
+func notSupported(cmd string, c Cap) error {
+	return fmt.Errorf("%s: server lacks %s: %w", cmd, c, ErrNotSupported)
+}

@@ -1,0 +1,39 @@
+// Package actions turns the per-message decisions of the rules for one
+// mailbox into a Plan of a few batched IMAP commands and executes it safely.
+//
+// A Plan is plain, JSON-serializable data: the engine journals it before
+// executing so that a pass killed half way resumes exactly the steps not yet
+// done (Options.Skip and Options.OnStepDone). Its steps run in a fixed order:
+//
+//  1. flag changes: one UID STORE +FLAGS.SILENT per group of flags that apply
+//     to the same messages, then one UID STORE -FLAGS.SILENT per group;
+//  2. copies, one UID COPY per destination;
+//  3. moves, one UID MOVE per destination;
+//  4. deletions, a move to the Trash mailbox;
+//  5. permanent expunges, UID STORE +FLAGS.SILENT (\Deleted) then UID EXPUNGE.
+//
+// Every step's UID set is compressed into ranges and split at execution so
+// that no command line exceeds about 8 KB (RFC 7162 section 4), so the number
+// of commands does not grow with the number of messages.
+//
+// Safety rules, which no option relaxes:
+//
+//   - A move uses UID MOVE (RFC 6851) when the server advertises MOVE.
+//     Otherwise it is UID COPY, then UID STORE +FLAGS.SILENT (\Deleted) of the
+//     same UIDs, then UID EXPUNGE of exactly those UIDs (RFC 4315, UIDPLUS).
+//     The copy always completes before any \Deleted flag is set, and a failed
+//     copy sets none (RFC 3501 section 6.4.7: a failed COPY leaves the
+//     destination unchanged).
+//   - A bare EXPUNGE (RFC 3501 section 6.4.3), which would also remove
+//     messages other clients marked \Deleted, is sent only when
+//     Options.AllowExpunge is set and the server lacks UIDPLUS. Without
+//     either, messages are left marked \Deleted and the Report says so.
+//   - A delete whose source mailbox is the Trash leaves the message in place
+//     (with a warning) rather than expunging it.
+//
+// Destination mailboxes are "/"-separated paths (as rules write them) mapped
+// to the server's hierarchy delimiter and personal namespace prefix (see
+// MailboxName). Missing ones, parents included, are created: from one
+// LIST "" "*" at the start, and again on a NO [TRYCREATE] (RFC 3501 section
+// 6.4.7) followed by one retry.
+package actions

@@ -1,0 +1,598 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/imap"
+)
+
+// Mailbox is the subset of *imap.Client that executing a plan needs. The
+// source mailbox must be selected read-write. A Mailbox that also has a
+// Subscribe method (see Subscriber) can subscribe created mailboxes.
+type Mailbox interface {
+	Has(c imap.Cap) bool
+	UIDStore(ctx context.Context, uids imap.SeqSet, op imap.StoreOp, silent bool, flags []string) error
+	UIDCopy(ctx context.Context, uids imap.SeqSet, dest string) (*imap.CopyData, error)
+	UIDMove(ctx context.Context, uids imap.SeqSet, dest string) (*imap.CopyData, error)
+	UIDExpunge(ctx context.Context, uids imap.SeqSet) ([]uint32, error)
+	Expunge(ctx context.Context) ([]uint32, error)
+	Create(ctx context.Context, name string) error
+	List(ctx context.Context, ref, pattern string) ([]*imap.ListData, error)
+}
+
+// Subscriber is implemented by a Mailbox that can SUBSCRIBE (RFC 3501
+// section 6.3.6).
+type Subscriber interface {
+	Subscribe(ctx context.Context, name string) error
+}
+
+// Options configure Execute. A nil *Options is the zero value.
+type Options struct {
+	// Delimiter is the server's hierarchy delimiter, as LIST reports it.
+	// Empty: learned from the LIST that Execute sends when the plan has
+	// destinations.
+	Delimiter string
+	// Prefix is the personal namespace prefix destinations go under, such
+	// as "INBOX." (RFC 2342). Empty: none.
+	Prefix string
+	// Trash is the server's name of the mailbox deleted messages go to,
+	// used as is. Empty: the mailbox LIST marks \Trash (RFC 6154), else an
+	// existing "Trash" (under Prefix or not), else Prefix+"Trash", created.
+	Trash string
+	// AllowExpunge permits a bare EXPUNGE after a move or expunge when the
+	// server lacks UIDPLUS. It also removes every other message marked
+	// \Deleted in the mailbox, so it is an explicit account opt-in.
+	AllowExpunge bool
+	// Subscribe subscribes the mailboxes Execute creates.
+	Subscribe bool
+	// Skip, when set, is asked once per step before anything is sent;
+	// returning true skips the step (it was done by an earlier, interrupted
+	// run, as the engine's journal says).
+	Skip func(step int) bool
+	// OnStepDone, when set, is called after the server confirmed every
+	// command of a step (with the step's index in Plan.Steps).
+	OnStepDone func(step int)
+	// Logger receives one info entry per message and action (rule, UID,
+	// Message-ID, destination) and debug entries per command. Nil: no logs.
+	Logger *zap.Logger
+}
+
+// Report says what Execute did.
+type Report struct {
+	// Mailbox is the source mailbox.
+	Mailbox string
+	// Steps has one entry per plan step, in order, up to the failed step
+	// when Execute returns an error.
+	Steps []StepReport
+	// Rules counts, per rule, the messages it caused an action for that the
+	// server confirmed.
+	Rules map[string]int
+	// Created lists the mailboxes created, parents first.
+	Created []string
+	// Warnings are things left undone on purpose, such as messages left
+	// marked \Deleted because the server lacks UIDPLUS.
+	Warnings []string
+	// Commands is the number of IMAP commands sent, LIST and CREATE included.
+	Commands int
+}
+
+// StepReport says what was done for one step.
+type StepReport struct {
+	// Step is the index in Plan.Steps.
+	Step int
+	Kind StepKind
+	// Mailbox is the server's name of the destination, if any.
+	Mailbox string
+	// Messages is the number of messages the confirmed commands acted on.
+	Messages int
+	// Commands is the number of IMAP commands the step sent.
+	Commands int
+	// Skipped is set when Options.Skip skipped the step.
+	Skipped bool
+	// Done is set when the step completed (OnStepDone was called).
+	Done bool
+	// Warnings are this step's entries of Report.Warnings.
+	Warnings []string
+}
+
+// maxSetBytes bounds the UID set of one command so that the whole command
+// line stays under about 8 KB (RFC 7162 section 4 recommends clients limit
+// lines to 8192 octets).
+const maxSetBytes = 7900
+
+// StepError is the error Execute returns when a step fails. Later steps did
+// not run; the failed step may have completed some of its commands (see its
+// StepReport).
+type StepError struct {
+	Mailbox string // source mailbox
+	Step    int    // index in Plan.Steps
+	Desc    string // what the step does
+	Err     error
+}
+
+// Error describes the failed step and the cause.
+func (e *StepError) Error() string {
+	return fmt.Sprintf("actions on %q: step %d (%s): %v", e.Mailbox, e.Step, e.Desc, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Execute carries out the plan on mb, whose selected mailbox must be
+// p.Mailbox. It stops at the first step that fails and returns a *StepError
+// along with the report so far. It always returns a non-nil Report.
+func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report, error) {
+	ex := &executor{
+		plan:     p,
+		mb:       mb,
+		report:   &Report{Mailbox: p.Mailbox, Rules: make(map[string]int)},
+		existing: make(map[string]bool),
+		counted:  make(map[string]map[uint32]bool),
+	}
+	if opts != nil {
+		ex.opts = *opts
+	}
+	ex.log = ex.opts.Logger
+	if ex.log == nil {
+		ex.log = zap.NewNop()
+	}
+	ex.log = ex.log.With(zap.String("mailbox", p.Mailbox))
+	ex.delim = ex.opts.Delimiter
+
+	skip := make([]bool, len(p.Steps))
+	needList := false
+	for i := range p.Steps {
+		st := &p.Steps[i]
+		if ex.opts.Skip != nil && ex.opts.Skip(i) {
+			skip[i] = true
+			continue
+		}
+		switch st.Kind {
+		case StepCopy, StepMove:
+			if MailboxName(st.Mailbox, "/", "") == "" {
+				return ex.report, &StepError{Mailbox: p.Mailbox, Step: i, Desc: st.String(), Err: errors.New("empty destination mailbox")}
+			}
+			needList = true
+		case StepDelete:
+			needList = true
+		case StepAddFlags, StepRemoveFlags, StepExpunge:
+		default:
+			return ex.report, &StepError{Mailbox: p.Mailbox, Step: i, Desc: st.String(), Err: fmt.Errorf("unknown step kind %q", st.Kind)}
+		}
+	}
+	if needList {
+		if err := ex.listMailboxes(ctx); err != nil {
+			return ex.report, fmt.Errorf("actions on %q: %w", p.Mailbox, err)
+		}
+	}
+
+	for i := range p.Steps {
+		st := &p.Steps[i]
+		sr := StepReport{Step: i, Kind: st.Kind}
+		if skip[i] {
+			sr.Skipped = true
+			ex.report.Steps = append(ex.report.Steps, sr)
+			continue
+		}
+		ex.report.Steps = append(ex.report.Steps, sr)
+		ex.step = &ex.report.Steps[len(ex.report.Steps)-1]
+		ex.stepRules = nil
+		err := ctx.Err()
+		if err == nil {
+			err = ex.run(ctx, st)
+		}
+		if err != nil {
+			ex.finish()
+			return ex.report, &StepError{Mailbox: p.Mailbox, Step: i, Desc: st.String(), Err: err}
+		}
+		ex.step.Done = true
+		if ex.opts.OnStepDone != nil {
+			ex.opts.OnStepDone(i)
+		}
+	}
+	ex.finish()
+	return ex.report, nil
+}
+
+// finish fills in the per-rule counts of the report.
+func (ex *executor) finish() {
+	ex.step = nil
+	for rule, uids := range ex.counted {
+		ex.report.Rules[rule] = len(uids)
+	}
+}
+
+// executor holds the state of one Execute call.
+type executor struct {
+	plan     *Plan
+	mb       Mailbox
+	opts     Options
+	log      *zap.Logger
+	report   *Report
+	step     *StepReport // the step being executed
+	delim    string
+	existing map[string]bool            // mailboxKey(name) -> exists
+	trash    string                     // server name of the Trash, once resolved
+	counted  map[string]map[uint32]bool // rule -> UIDs acted on
+	// stepRules maps the UIDs of the step being executed to their rules;
+	// built on first use.
+	stepRules map[uint32][]string
+}
+
+// command accounts for one IMAP command about to be sent.
+func (ex *executor) command() {
+	ex.report.Commands++
+	if ex.step != nil {
+		ex.step.Commands++
+	}
+}
+
+// warn records a warning in the report and the log.
+func (ex *executor) warn(msg string, fields ...zap.Field) {
+	ex.report.Warnings = append(ex.report.Warnings, msg)
+	if ex.step != nil {
+		ex.step.Warnings = append(ex.step.Warnings, msg)
+	}
+	ex.log.Warn(msg, fields...)
+}
+
+// listMailboxes learns the existing mailboxes, the delimiter when not
+// configured, and the Trash, with one LIST "" "*" (RFC 3501 section 6.3.8).
+func (ex *executor) listMailboxes(ctx context.Context) error {
+	ex.command()
+	list, err := ex.mb.List(ctx, "", "*")
+	if err != nil {
+		return fmt.Errorf("LIST \"\" \"*\": %w", err)
+	}
+	specialTrash := ""
+	for _, l := range list {
+		if hasAttr(l.Attrs, `\NonExistent`) {
+			continue
+		}
+		ex.existing[mailboxKey(l.Name)] = true
+		if ex.opts.Delimiter == "" && ex.delim == "" && l.Delim != "" {
+			ex.delim = l.Delim
+		}
+		if specialTrash == "" && hasAttr(l.Attrs, `\Trash`) && !hasAttr(l.Attrs, `\Noselect`) {
+			specialTrash = l.Name
+		}
+	}
+	switch {
+	case ex.opts.Trash != "":
+		ex.trash = ex.opts.Trash
+	case specialTrash != "":
+		ex.trash = specialTrash
+	case ex.opts.Prefix != "" && ex.existing[ex.opts.Prefix+"Trash"]:
+		ex.trash = ex.opts.Prefix + "Trash"
+	case ex.existing["Trash"]:
+		ex.trash = "Trash"
+	default:
+		ex.trash = MailboxName("Trash", ex.delim, ex.opts.Prefix)
+	}
+	return nil
+}
+
+// hasAttr reports whether a LIST attribute is present (case-insensitive,
+// RFC 3501 section 7.2.2).
+func hasAttr(attrs []string, attr string) bool {
+	for _, a := range attrs {
+		if strings.EqualFold(a, attr) {
+			return true
+		}
+	}
+	return false
+}
+
+// destination maps a step's destination to the server's name.
+func (ex *executor) destination(st *Step) string {
+	if st.Kind == StepDelete {
+		return ex.trash
+	}
+	return MailboxName(st.Mailbox, ex.delim, ex.opts.Prefix)
+}
+
+// ensureMailbox creates name, and its missing parents first, unless it is
+// known to exist. With force it creates name even if it was thought to exist
+// (after a NO [TRYCREATE]).
+func (ex *executor) ensureMailbox(ctx context.Context, name string, force bool) error {
+	if !force && ex.existing[mailboxKey(name)] {
+		return nil
+	}
+	// RFC 3501 section 6.3.3: a server SHOULD create missing superiors
+	// itself, but not all do; create them first.
+	var parentErr error
+	for _, parent := range parents(name, ex.delim) {
+		if ex.existing[mailboxKey(parent)] {
+			continue
+		}
+		if err := ex.create(ctx, parent); err != nil && parentErr == nil {
+			parentErr = err
+		}
+	}
+	if err := ex.create(ctx, name); err != nil {
+		if parentErr != nil {
+			return fmt.Errorf("%w (creating a parent: %v)", err, parentErr)
+		}
+		return err
+	}
+	return nil
+}
+
+// create sends one CREATE; a NO [ALREADYEXISTS] (RFC 5530) counts as done.
+func (ex *executor) create(ctx context.Context, name string) error {
+	ex.command()
+	err := ex.mb.Create(ctx, name)
+	var ie *imap.Error
+	if err != nil && errors.As(err, &ie) && strings.EqualFold(ie.Code, "ALREADYEXISTS") {
+		ex.existing[mailboxKey(name)] = true
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("CREATE %q: %w", name, err)
+	}
+	ex.existing[mailboxKey(name)] = true
+	ex.report.Created = append(ex.report.Created, name)
+	ex.log.Info("created mailbox", zap.String("destination", name))
+	if ex.opts.Subscribe {
+		sub, ok := ex.mb.(Subscriber)
+		if !ok {
+			ex.warn(fmt.Sprintf("cannot subscribe %q: the client has no SUBSCRIBE", name), zap.String("destination", name))
+			return nil
+		}
+		ex.command()
+		if err := sub.Subscribe(ctx, name); err != nil {
+			ex.warn(fmt.Sprintf("SUBSCRIBE %q failed: %v", name, err), zap.String("destination", name))
+		}
+	}
+	return nil
+}
+
+// chunks splits a step's UID set so that, with extra bytes of other
+// arguments, each command line stays under about 8 KB.
+func chunks(set imap.SeqSet, extra int) []imap.SeqSet {
+	budget := maxSetBytes - extra
+	if budget < 512 {
+		budget = 512
+	}
+	if len(set.String()) <= budget {
+		return []imap.SeqSet{set}
+	}
+	return set.Split(budget)
+}
+
+// run executes one step.
+func (ex *executor) run(ctx context.Context, st *Step) error {
+	if len(st.UIDs) == 0 {
+		return nil
+	}
+	switch st.Kind {
+	case StepAddFlags, StepRemoveFlags:
+		op, action := imap.StoreAdd, "flag"
+		if st.Kind == StepRemoveFlags {
+			op, action = imap.StoreRemove, "unflag"
+		}
+		extra := 0
+		for _, f := range st.Flags {
+			extra += len(f) + 1
+		}
+		for _, set := range chunks(st.UIDs, extra) {
+			if err := ex.store(ctx, set, op, st.Flags); err != nil {
+				return err
+			}
+			ex.done(st, set, action, strings.Join(st.Flags, " "))
+		}
+		return nil
+
+	case StepCopy:
+		dest := ex.destination(st)
+		ex.step.Mailbox = dest
+		if sameMailbox(dest, ex.plan.Mailbox) {
+			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", st.Count(), dest),
+				zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+			return nil
+		}
+		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
+			return err
+		}
+		for _, set := range chunks(st.UIDs, 2*len(dest)) {
+			if err := ex.copy(ctx, set, dest); err != nil {
+				return err
+			}
+			ex.done(st, set, "copy", dest)
+		}
+		return nil
+
+	case StepMove, StepDelete:
+		dest := ex.destination(st)
+		ex.step.Mailbox = dest
+		if sameMailbox(dest, ex.plan.Mailbox) {
+			if st.Kind == StepDelete {
+				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", st.Count(), dest),
+					zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+			} else {
+				ex.warn(fmt.Sprintf("not moving %d messages of %q into the same mailbox", st.Count(), dest),
+					zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+			}
+			return nil
+		}
+		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
+			return err
+		}
+		return ex.move(ctx, st, dest)
+
+	case StepExpunge:
+		sets := chunks(st.UIDs, 0)
+		for _, set := range sets {
+			if err := ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}); err != nil {
+				return err
+			}
+		}
+		return ex.expunge(ctx, st, sets, "expunge", "")
+	}
+	return fmt.Errorf("unknown step kind %q", st.Kind)
+}
+
+// move moves a step's messages to dest: UID MOVE (RFC 6851) when the server
+// has it; otherwise UID COPY, UID STORE +FLAGS.SILENT (\Deleted), UID
+// EXPUNGE (RFC 6851 section 3.3 describes this emulation).
+func (ex *executor) move(ctx context.Context, st *Step, dest string) error {
+	action := string(st.Kind)
+	sets := chunks(st.UIDs, 2*len(dest))
+	if ex.mb.Has(imap.CapMove) {
+		for _, set := range sets {
+			if err := ex.retryCreate(ctx, dest, func() error {
+				ex.command()
+				_, err := ex.mb.UIDMove(ctx, set, dest)
+				if err != nil {
+					return fmt.Errorf("UID MOVE %s %q: %w", short(set), dest, err)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			ex.done(st, set, action, dest)
+		}
+		return nil
+	}
+	// Copy every chunk strictly before marking any message \Deleted: a
+	// failure leaves all messages in the source.
+	for _, set := range sets {
+		if err := ex.copy(ctx, set, dest); err != nil {
+			return err
+		}
+	}
+	for _, set := range sets {
+		if err := ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}); err != nil {
+			return err
+		}
+	}
+	return ex.expunge(ctx, st, sets, action, dest)
+}
+
+// expunge removes the messages of sets, already marked \Deleted: UID
+// EXPUNGE of exactly them with UIDPLUS (RFC 4315 section 2.1); else a bare
+// EXPUNGE only when allowed; else they stay marked \Deleted with a warning.
+func (ex *executor) expunge(ctx context.Context, st *Step, sets []imap.SeqSet, action, dest string) error {
+	switch {
+	case ex.mb.Has(imap.CapUIDPlus):
+		for _, set := range sets {
+			ex.command()
+			if _, err := ex.mb.UIDExpunge(ctx, set); err != nil {
+				return fmt.Errorf("UID EXPUNGE %s: %w", short(set), err)
+			}
+			ex.done(st, set, action, dest)
+		}
+	case ex.opts.AllowExpunge:
+		ex.command()
+		if _, err := ex.mb.Expunge(ctx); err != nil {
+			return fmt.Errorf("EXPUNGE: %w", err)
+		}
+		for _, set := range sets {
+			ex.done(st, set, action, dest)
+		}
+	default:
+		what := "moved"
+		if st.Kind == StepExpunge {
+			what = "to expunge"
+		}
+		ex.warn(fmt.Sprintf("server lacks UIDPLUS and bare EXPUNGE is not allowed: %d messages %s are left marked \\Deleted in %q",
+			st.Count(), what, ex.plan.Mailbox), zap.Stringer("uids", st.UIDs), zap.String("destination", dest))
+		for _, set := range sets {
+			ex.done(st, set, action+" (left \\Deleted)", dest)
+		}
+	}
+	return nil
+}
+
+// store sends one UID STORE +FLAGS.SILENT or -FLAGS.SILENT (RFC 3501
+// section 6.4.6).
+func (ex *executor) store(ctx context.Context, set imap.SeqSet, op imap.StoreOp, flags []string) error {
+	ex.command()
+	if err := ex.mb.UIDStore(ctx, set, op, true, flags); err != nil {
+		sign := "+"
+		if op == imap.StoreRemove {
+			sign = "-"
+		}
+		return fmt.Errorf("UID STORE %s %sFLAGS.SILENT (%s): %w", short(set), sign, strings.Join(flags, " "), err)
+	}
+	return nil
+}
+
+// copy sends one UID COPY, creating dest and retrying once on NO [TRYCREATE].
+func (ex *executor) copy(ctx context.Context, set imap.SeqSet, dest string) error {
+	return ex.retryCreate(ctx, dest, func() error {
+		ex.command()
+		if _, err := ex.mb.UIDCopy(ctx, set, dest); err != nil {
+			return fmt.Errorf("UID COPY %s %q: %w", short(set), dest, err)
+		}
+		return nil
+	})
+}
+
+// retryCreate runs do; when it fails with NO [TRYCREATE] (RFC 3501 section
+// 6.4.7) it creates dest and runs do once more.
+func (ex *executor) retryCreate(ctx context.Context, dest string, do func() error) error {
+	err := do()
+	if err == nil || !imap.IsTryCreate(err) {
+		return err
+	}
+	ex.log.Info("destination missing, creating it", zap.String("destination", dest))
+	if cerr := ex.ensureMailbox(ctx, dest, true); cerr != nil {
+		return fmt.Errorf("%w; then %w", err, cerr)
+	}
+	return do()
+}
+
+// done records that the server confirmed action for the messages of set:
+// counts and one info log entry per message.
+func (ex *executor) done(st *Step, set imap.SeqSet, action, dest string) {
+	ex.step.Messages += setCount(set)
+	logging := ex.log.Core().Enabled(zap.InfoLevel)
+	if ex.stepRules == nil {
+		ex.stepRules = make(map[uint32][]string)
+		for _, c := range st.Causes {
+			for _, uid := range c.UIDs.Nums() {
+				ex.stepRules[uid] = append(ex.stepRules[uid], c.Rule)
+			}
+		}
+	}
+	nums := set.Nums()
+	for _, uid := range nums {
+		for _, rule := range ex.stepRules[uid] {
+			if ex.counted[rule] == nil {
+				ex.counted[rule] = make(map[uint32]bool)
+			}
+			ex.counted[rule][uid] = true
+		}
+	}
+	if !logging {
+		return
+	}
+	for _, uid := range nums {
+		m := ex.plan.message(uid)
+		fields := []zap.Field{
+			zap.String("action", action),
+			zap.Strings("rule", ex.stepRules[uid]),
+			zap.Uint32("uid", uid),
+			zap.String("message_id", m.MessageID),
+		}
+		if dest != "" {
+			fields = append(fields, zap.String("destination", dest))
+		}
+		ex.log.Info("action", fields...)
+	}
+}
+
+// short abbreviates a UID set for error messages.
+func short(set imap.SeqSet) string {
+	s := set.String()
+	if len(s) > 64 {
+		return s[:61] + "..."
+	}
+	return s
+}

@@ -1,0 +1,394 @@
+package actions
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// Decision is what the rules decided for one message of the mailbox.
+type Decision struct {
+	UID    uint32
+	Result rules.Result
+	// MessageID, From and Subject describe the message in logs and dry runs.
+	MessageID, From, Subject string
+}
+
+// StepKind says what a Step does.
+type StepKind string
+
+// Step kinds, in the order a Plan runs them.
+const (
+	StepAddFlags    StepKind = "add-flags"    // UID STORE +FLAGS.SILENT
+	StepRemoveFlags StepKind = "remove-flags" // UID STORE -FLAGS.SILENT
+	StepCopy        StepKind = "copy"         // UID COPY
+	StepMove        StepKind = "move"         // UID MOVE, or COPY + STORE \Deleted + UID EXPUNGE
+	StepDelete      StepKind = "delete"       // a move to the Trash mailbox
+	StepExpunge     StepKind = "expunge"      // UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
+)
+
+// Step is one batched action of a Plan: one kind of change applied to a set
+// of messages. Executing it may take several commands when the UID set has to
+// be split to keep command lines short, or when a move falls back to
+// COPY/STORE/EXPUNGE.
+type Step struct {
+	Kind StepKind `json:"kind"`
+	// Flags are the flags added or removed (flag steps only).
+	Flags []string `json:"flags,omitempty"`
+	// Mailbox is the destination as the rules wrote it: a "/"-separated path
+	// (copy and move steps only). A delete's destination, the Trash, is
+	// resolved at execution.
+	Mailbox string `json:"mailbox,omitempty"`
+	// UIDs are the messages the step acts on.
+	UIDs imap.SeqSet `json:"uids"`
+	// Causes says which rule asked for the step for which messages.
+	Causes []Cause `json:"causes"`
+}
+
+// Count returns the number of messages the step acts on.
+func (s *Step) Count() int { return setCount(s.UIDs) }
+
+// setCount counts the numbers in a set without expanding it. A range ending
+// in * counts as its start only.
+func setCount(set imap.SeqSet) int {
+	n := 0
+	for _, r := range set {
+		lo, hi := r.Start, r.Stop
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		if lo == 0 {
+			n++
+			continue
+		}
+		n += int(hi-lo) + 1
+	}
+	return n
+}
+
+// String describes the step in a few words, e.g. `move 12 messages to "Archive"`.
+func (s *Step) String() string {
+	n := s.Count()
+	msgs := fmt.Sprintf("%d messages", n)
+	if n == 1 {
+		msgs = "1 message"
+	}
+	switch s.Kind {
+	case StepAddFlags:
+		return fmt.Sprintf("add %s to %s", strings.Join(s.Flags, " "), msgs)
+	case StepRemoveFlags:
+		return fmt.Sprintf("remove %s from %s", strings.Join(s.Flags, " "), msgs)
+	case StepCopy:
+		return fmt.Sprintf("copy %s to %q", msgs, s.Mailbox)
+	case StepMove:
+		return fmt.Sprintf("move %s to %q", msgs, s.Mailbox)
+	case StepDelete:
+		return fmt.Sprintf("delete %s (move to Trash)", msgs)
+	case StepExpunge:
+		return fmt.Sprintf("expunge %s permanently", msgs)
+	}
+	return fmt.Sprintf("%s %s", s.Kind, msgs)
+}
+
+// Cause records that a rule asked for a step for some of its messages.
+type Cause struct {
+	Rule string      `json:"rule"`
+	UIDs imap.SeqSet `json:"uids"`
+}
+
+// Message describes one message a Plan acts on, for logs and dry runs.
+type Message struct {
+	UID       uint32 `json:"uid"`
+	MessageID string `json:"message_id,omitempty"`
+	From      string `json:"from,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+}
+
+// Plan is the batched form of the decisions for one mailbox. It is plain
+// data that survives a JSON round trip, so it can be journaled before it is
+// executed and resumed after a crash.
+type Plan struct {
+	// Mailbox is the source mailbox, by its server name (as selected).
+	Mailbox string `json:"mailbox"`
+	// Steps run in order; see the package documentation.
+	Steps []Step `json:"steps"`
+	// Messages describes every message some step acts on, sorted by UID.
+	Messages []Message `json:"messages"`
+}
+
+// Empty reports whether the plan has nothing to do.
+func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
+
+// message returns the description of the message with the given UID.
+func (p *Plan) message(uid uint32) Message {
+	i, ok := slices.BinarySearchFunc(p.Messages, uid, func(m Message, uid uint32) int {
+		switch {
+		case m.UID < uid:
+			return -1
+		case m.UID > uid:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return Message{UID: uid}
+	}
+	return p.Messages[i]
+}
+
+// uidRules maps each UID to the rules that caused something for it.
+type uidRules map[uint32][]string
+
+func (u uidRules) add(uid uint32, rule string) {
+	if !slices.Contains(u[uid], rule) {
+		u[uid] = append(u[uid], rule)
+	}
+}
+
+// uids returns the UIDs, sorted.
+func (u uidRules) uids() []uint32 {
+	nums := make([]uint32, 0, len(u))
+	for uid := range u {
+		nums = append(nums, uid)
+	}
+	slices.Sort(nums)
+	return nums
+}
+
+// causes groups the UIDs by rule, rules sorted by name.
+func (u uidRules) causes() []Cause {
+	byRule := make(map[string][]uint32)
+	for uid, rs := range u {
+		for _, r := range rs {
+			byRule[r] = append(byRule[r], uid)
+		}
+	}
+	names := make([]string, 0, len(byRule))
+	for r := range byRule {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	causes := make([]Cause, 0, len(names))
+	for _, r := range names {
+		causes = append(causes, Cause{Rule: r, UIDs: imap.SeqSetFromNums(byRule[r]...)})
+	}
+	return causes
+}
+
+// builder accumulates decisions into per-action UID sets.
+type builder struct {
+	addFlags    map[string]uidRules // flag -> messages
+	removeFlags map[string]uidRules
+	copies      map[string]uidRules // destination -> messages
+	moves       map[string]uidRules
+	deletes     uidRules
+	expunges    uidRules
+	final       map[uint32]bool // messages that already have a final action
+	messages    map[uint32]Message
+}
+
+// NewPlan builds the plan for the decisions about messages of mailbox (the
+// server's name of the source mailbox).
+//
+// Flag changes of one message accumulate; when a message both gains and
+// loses the same flag, the change from the rule that comes later in
+// Result.Matched wins (the removal on a tie). Copies to the same destination
+// are merged. A message has at most one final action (move, delete or
+// expunge); when several decisions name the same UID, the first final action
+// wins. Flags are batched so that flags applying to exactly the same messages
+// share one command.
+func NewPlan(mailbox string, decisions []Decision) *Plan {
+	b := &builder{
+		addFlags:    make(map[string]uidRules),
+		removeFlags: make(map[string]uidRules),
+		copies:      make(map[string]uidRules),
+		moves:       make(map[string]uidRules),
+		deletes:     make(uidRules),
+		expunges:    make(uidRules),
+		final:       make(map[uint32]bool),
+		messages:    make(map[uint32]Message),
+	}
+	for i := range decisions {
+		b.add(&decisions[i])
+	}
+	return b.plan(mailbox)
+}
+
+// flagOp is the effective change of one flag on one message.
+type flagOp struct {
+	add   bool
+	pos   int // position of the deciding rule in Result.Matched, -1 if absent
+	rules []string
+}
+
+func (b *builder) add(d *Decision) {
+	acted := false
+	r := &d.Result
+	pos := func(rule string) int { return slices.Index(r.Matched, rule) }
+
+	ops := make(map[string]*flagOp)
+	var order []string
+	apply := func(fc rules.FlagChange, add bool) {
+		flag := canonicalFlag(fc.Flag)
+		if flag == "" {
+			return
+		}
+		p := pos(fc.Rule)
+		op, ok := ops[flag]
+		switch {
+		case !ok:
+			ops[flag] = &flagOp{add: add, pos: p, rules: []string{fc.Rule}}
+			order = append(order, flag)
+		case op.add == add:
+			if !slices.Contains(op.rules, fc.Rule) {
+				op.rules = append(op.rules, fc.Rule)
+			}
+			op.pos = max(op.pos, p)
+		case p > op.pos || (p == op.pos && !add):
+			ops[flag] = &flagOp{add: add, pos: p, rules: []string{fc.Rule}}
+		}
+	}
+	for _, fc := range r.AddFlags {
+		apply(fc, true)
+	}
+	for _, fc := range r.RemoveFlags {
+		apply(fc, false)
+	}
+	for _, flag := range order {
+		op := ops[flag]
+		target := b.removeFlags
+		if op.add {
+			target = b.addFlags
+		}
+		set := target[flag]
+		if set == nil {
+			set = make(uidRules)
+			target[flag] = set
+		}
+		for _, rule := range op.rules {
+			set.add(d.UID, rule)
+		}
+		acted = true
+	}
+
+	for _, t := range r.Copies {
+		set := b.copies[t.Mailbox]
+		if set == nil {
+			set = make(uidRules)
+			b.copies[t.Mailbox] = set
+		}
+		set.add(d.UID, t.Rule)
+		acted = true
+	}
+
+	if f := r.Final; f != nil && !b.final[d.UID] {
+		switch f.Kind {
+		case rules.FinalMove:
+			set := b.moves[f.Mailbox]
+			if set == nil {
+				set = make(uidRules)
+				b.moves[f.Mailbox] = set
+			}
+			set.add(d.UID, f.Rule)
+			b.final[d.UID], acted = true, true
+		case rules.FinalDelete:
+			b.deletes.add(d.UID, f.Rule)
+			b.final[d.UID], acted = true, true
+		case rules.FinalExpunge:
+			b.expunges.add(d.UID, f.Rule)
+			b.final[d.UID], acted = true, true
+		}
+	}
+
+	if _, seen := b.messages[d.UID]; acted && !seen {
+		b.messages[d.UID] = Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject}
+	}
+}
+
+func (b *builder) plan(mailbox string) *Plan {
+	p := &Plan{Mailbox: mailbox, Steps: []Step{}, Messages: []Message{}}
+	p.Steps = append(p.Steps, flagSteps(StepAddFlags, b.addFlags)...)
+	p.Steps = append(p.Steps, flagSteps(StepRemoveFlags, b.removeFlags)...)
+	p.Steps = append(p.Steps, destSteps(StepCopy, b.copies)...)
+	p.Steps = append(p.Steps, destSteps(StepMove, b.moves)...)
+	if len(b.deletes) > 0 {
+		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: imap.SeqSetFromNums(b.deletes.uids()...), Causes: b.deletes.causes()})
+	}
+	if len(b.expunges) > 0 {
+		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: imap.SeqSetFromNums(b.expunges.uids()...), Causes: b.expunges.causes()})
+	}
+	for _, m := range b.messages {
+		p.Messages = append(p.Messages, m)
+	}
+	slices.SortFunc(p.Messages, func(a, b Message) int { return int(int64(a.UID) - int64(b.UID)) })
+	return p
+}
+
+// flagSteps groups flags that apply to exactly the same messages into one
+// step each, so the number of steps is at most the number of distinct flags.
+func flagSteps(kind StepKind, byFlag map[string]uidRules) []Step {
+	type group struct {
+		flags []string
+		set   imap.SeqSet
+		msgs  uidRules
+	}
+	flags := make([]string, 0, len(byFlag))
+	for f := range byFlag {
+		flags = append(flags, f)
+	}
+	sort.Strings(flags)
+	var groups []*group
+	byKey := make(map[string]*group)
+	for _, f := range flags {
+		set := imap.SeqSetFromNums(byFlag[f].uids()...)
+		key := set.String()
+		g := byKey[key]
+		if g == nil {
+			g = &group{set: set, msgs: make(uidRules)}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.flags = append(g.flags, f)
+		for uid, rs := range byFlag[f] {
+			for _, r := range rs {
+				g.msgs.add(uid, r)
+			}
+		}
+	}
+	steps := make([]Step, 0, len(groups))
+	for _, g := range groups {
+		steps = append(steps, Step{Kind: kind, Flags: g.flags, UIDs: g.set, Causes: g.msgs.causes()})
+	}
+	return steps
+}
+
+// destSteps makes one step per destination, destinations sorted by name.
+func destSteps(kind StepKind, byDest map[string]uidRules) []Step {
+	dests := make([]string, 0, len(byDest))
+	for d := range byDest {
+		dests = append(dests, d)
+	}
+	sort.Strings(dests)
+	steps := make([]Step, 0, len(dests))
+	for _, d := range dests {
+		msgs := byDest[d]
+		steps = append(steps, Step{Kind: kind, Mailbox: d, UIDs: imap.SeqSetFromNums(msgs.uids()...), Causes: msgs.causes()})
+	}
+	return steps
+}
+
+// canonicalFlag trims a flag and gives the RFC 3501 section 2.3.2 system
+// flags, whose names are case-insensitive, their usual spelling.
+func canonicalFlag(flag string) string {
+	flag = strings.TrimSpace(flag)
+	for _, f := range [...]string{imap.FlagSeen, imap.FlagAnswered, imap.FlagFlagged, imap.FlagDeleted, imap.FlagDraft} {
+		if strings.EqualFold(flag, f) {
+			return f
+		}
+	}
+	return flag
+}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-		"slices"
+	"slices"
 	"sort"
 	"strings"
 	"testing"

@@ -1,0 +1,1265 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// Config is a loaded, validated configuration file.
+type Config struct {
+	Path      string // the file it was loaded from
+	Accounts  []*Account
+	Specs     []rules.Spec
+	Rules     *rules.Set
+	StatePath string // state database; "" means the default location
+
+	// Warnings are things that load but deserve attention (a plaintext
+	// password in the file, certificate checks turned off). check prints them.
+	Warnings rules.Problems
+}
+
+// Account is one IMAP account.
+type Account struct {
+	Name     string
+	Host     string
+	Port     int    // defaults from TLS: 993 implicit, 143 starttls and none
+	TLS      string // implicit | starttls | none ("" for command accounts)
+	Username string
+	Password *Secret
+	OAuth2   *OAuth2
+	Auth     string   // "", plain, login, xoauth2, oauthbearer
+	Command  []string // IMAP over a local process's stdin/stdout instead of Host
+	// Mailboxes are what run and watch look at, "/"-separated; default ["INBOX"].
+	Mailboxes     []string
+	Trash         string // mailbox for delete; "" means the server's \Trash (SPECIAL-USE) or "Trash"
+	Expunge       bool   // allow the bare EXPUNGE fallback on servers without UIDPLUS
+	AllowInsecure bool   // permit a password over an unencrypted non-loopback connection
+	TLSSkipVerify bool   // do not verify the server certificate (testing only)
+	PollInterval  time.Duration
+	IdleRestart   time.Duration
+	Subscribe     bool // subscribe to mailboxes the rules create
+	Pos           rules.Position
+}
+
+// Defaults for account settings.
+const (
+	DefaultPollInterval = 60 * time.Second
+	DefaultIdleRestart  = 25 * time.Minute
+	// MaxIdleRestart is the longest an IDLE may last before it is re-issued:
+	// servers may drop a client idle for 30 minutes (RFC 2177).
+	MaxIdleRestart = 29 * time.Minute
+)
+
+// DefaultConfigPath is $XDG_CONFIG_HOME/mailrules/config.toml, falling back
+// to ~/.config/mailrules/config.toml.
+func DefaultConfigPath() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "."
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "mailrules", "config.toml")
+}
+
+// The file's shape. Unknown keys are reported through MetaData.Undecoded.
+type fileConfig struct {
+	State   string        `toml:"state"`
+	Account []fileAccount `toml:"account"`
+	Rule    []fileRule    `toml:"rule"`
+}
+
+type fileAccount struct {
+	Name          string         `toml:"name"`
+	Host          string         `toml:"host"`
+	Port          int            `toml:"port"`
+	TLS           *string        `toml:"tls"`
+	Username      string         `toml:"username"`
+	Password      toml.Primitive `toml:"password"`
+	OAuth2        toml.Primitive `toml:"oauth2"`
+	Auth          string         `toml:"auth"`
+	Command       argv           `toml:"command"`
+	Mailboxes     stringList     `toml:"mailboxes"`
+	Trash         string         `toml:"trash"`
+	Expunge       bool           `toml:"expunge"`
+	AllowInsecure bool           `toml:"allow_insecure"`
+	TLSSkipVerify bool           `toml:"tls_skip_verify"`
+	PollInterval  string         `toml:"poll_interval"`
+	IdleRestart   string         `toml:"idle_restart"`
+	Subscribe     bool           `toml:"subscribe"`
+}
+
+type fileSecret struct {
+	Env     string `toml:"env"`
+	File    string `toml:"file"`
+	Command argv   `toml:"command"`
+}
+
+type fileOAuth2 struct {
+	TokenCommand argv           `toml:"token_command"`
+	ClientID     string         `toml:"client_id"`
+	ClientSecret toml.Primitive `toml:"client_secret"`
+	RefreshToken toml.Primitive `toml:"refresh_token"`
+	TokenURL     string         `toml:"token_url"`
+	Scopes       stringList     `toml:"scopes"`
+}
+
+type fileRule struct {
+	Name      string     `toml:"name"`
+	When      string     `toml:"when"`
+	Move      string     `toml:"move"`
+	Copy      stringList `toml:"copy"`
+	Flag      stringList `toml:"flag"`
+	Unflag    stringList `toml:"unflag"`
+	Seen      *bool      `toml:"seen"`
+	Delete    bool       `toml:"delete"`
+	Expunge   bool       `toml:"expunge"`
+	Stop      bool       `toml:"stop"`
+	Accounts  stringList `toml:"accounts"`
+	Mailboxes stringList `toml:"mailboxes"`
+	Scope     string     `toml:"scope"`
+}
+
+// stringList is a TOML array of strings; a single string is accepted too.
+type stringList []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (l *stringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = stringList{x}
+		return nil
+	case []any:
+		out := make(stringList, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("element %d is %s, want a string", i+1, tomlTypeName(e))
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("got %s, want a string or an array of strings", tomlTypeName(v))
+}
+
+// argv is a command: an array is the argument vector, a string is run with
+// sh -c.
+type argv []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (a *argv) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return errors.New("empty command")
+		}
+		*a = argv{"sh", "-c", x}
+		return nil
+	case []any:
+		if len(x) == 0 {
+			return errors.New("empty command")
+		}
+		out := make(argv, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("argument %d is %s, want a string", i+1, tomlTypeName(e))
+			}
+			out = append(out, s)
+		}
+		*a = out
+		return nil
+	}
+	return fmt.Errorf("got %s, want a string (run with sh -c) or an array of arguments", tomlTypeName(v))
+}
+
+func tomlTypeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	case time.Time:
+		return "a date-time"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Load reads, validates and compiles the configuration at path. Every
+// problem found is returned at once as rules.Problems, each with its
+// FILE:LINE:COL.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, rules.Problems{{Pos: rules.Position{File: path}, Msg: fmt.Sprintf("read config: %v", err)}}
+	}
+	var mode os.FileMode
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode()
+	}
+	return parse(path, string(data), mode)
+}
+
+// loader carries the state of one Load.
+type loader struct {
+	path     string
+	dir      string
+	ix       *tomlIndex
+	md       toml.MetaData
+	mode     os.FileMode
+	problems rules.Problems
+	warnings rules.Problems
+}
+
+func (l *loader) problem(pos rules.Position, name, format string, args ...any) {
+	l.problems = append(l.problems, rules.Problem{Pos: pos, Rule: name, Msg: fmt.Sprintf(format, args...)})
+}
+
+// accountProblem reports a problem with an account; Problem.Rule holds no
+// rule then, so the account is named in the message.
+func (l *loader) accountProblem(i int, name, key, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if name != "" {
+		msg = fmt.Sprintf("account %q: %s", name, msg)
+	} else {
+		msg = fmt.Sprintf("account #%d: %s", i+1, msg)
+	}
+	label := fmt.Sprintf("account[%d]", i)
+	if key != "" {
+		label += "." + key
+	}
+	l.problems = append(l.problems, rules.Problem{Pos: l.ix.keyPos(label), Msg: msg})
+}
+
+func (l *loader) accountWarning(i int, name, key, format string, args ...any) {
+	label := fmt.Sprintf("account[%d]", i)
+	if key != "" {
+		label += "." + key
+	}
+	l.warnings = append(l.warnings, rules.Problem{Pos: l.ix.keyPos(label),
+		Msg: fmt.Sprintf("account %q: ", name) + fmt.Sprintf(format, args...)})
+}
+
+var tomlLineRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (.*)$`)
+
+// parse does the work of Load on the file's contents.
+func parse(path, src string, mode os.FileMode) (*Config, error) {
+	l := &loader{path: path, dir: filepath.Dir(path), mode: mode}
+	var fc fileConfig
+	md, err := toml.Decode(src, &fc)
+	if err != nil {
+		return nil, l.decodeError(src, err)
+	}
+	l.md = md
+	l.ix = newTOMLIndex(path, src)
+
+	cfg := &Config{Path: path}
+	if fc.State != "" {
+		cfg.StatePath = l.resolvePath(fc.State)
+	}
+	names := map[string]int{}
+	for i := range fc.Account {
+		a := l.account(i, &fc.Account[i])
+		if a.Name != "" {
+			if j, dup := names[a.Name]; dup {
+				l.accountProblem(i, a.Name, "name", "duplicate account name (first at %s)", cfg.Accounts[j].Pos)
+			} else {
+				names[a.Name] = len(cfg.Accounts)
+			}
+		}
+		cfg.Accounts = append(cfg.Accounts, a)
+	}
+	if len(fc.Account) == 0 {
+		l.problem(rules.Position{File: path}, "", "no [[account]]: nothing to run the rules on")
+	}
+	if len(fc.Rule) == 0 {
+		l.problem(rules.Position{File: path}, "", "no [[rule]]")
+	}
+	for i := range fc.Rule {
+		cfg.Specs = append(cfg.Specs, l.spec(i, &fc.Rule[i]))
+	}
+	// After the accounts: their secrets are decoded from Primitives, which
+	// marks the keys inside them as used.
+	l.unknownKeys(&fc)
+	l.crossCheck(cfg)
+	set, err := rules.Compile(cfg.Specs)
+	if err != nil {
+		var ps rules.Problems
+		if errors.As(err, &ps) {
+			l.problems = append(l.problems, ps...)
+		} else {
+			l.problem(rules.Position{File: path}, "", "%v", err)
+		}
+	}
+	cfg.Rules = set
+	cfg.Warnings = l.warnings
+	if len(l.problems) > 0 {
+		sortProblems(l.problems)
+		return nil, l.problems
+	}
+	return cfg, nil
+}
+
+// sortProblems orders problems by position, keeping the order of problems
+// at the same place.
+func sortProblems(ps rules.Problems) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i].Pos, ps[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
+
+// decodeError turns a toml syntax or type error into a located problem.
+func (l *loader) decodeError(src string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
+			msg = fmt.Sprintf("%s: %s", pe.LastKey, msg)
+		}
+		return rules.Problems{{Pos: rules.Position{File: l.path, Line: pe.Position.Line, Col: pe.Position.Col}, Msg: "toml: " + msg}}
+	}
+	if m := tomlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		key := m[2]
+		if i := strings.LastIndexByte(key, '.'); i >= 0 {
+			key = key[i+1:]
+		}
+		col := 0
+		lines := strings.Split(src, "\n")
+		if line >= 1 && line <= len(lines) {
+			if c := strings.Index(lines[line-1], key); c >= 0 {
+				col = len([]rune(lines[line-1][:c])) + 1
+			}
+		}
+		return rules.Problems{{Pos: rules.Position{File: l.path, Line: line, Col: col}, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}}
+	}
+	return rules.Problems{{Pos: rules.Position{File: l.path}, Msg: err.Error()}}
+}
+
+// knownKeys lists the keys each table accepts, for did-you-mean.
+func knownKeys(table string) []string {
+	var t reflect.Type
+	switch table {
+	case "":
+		t = reflect.TypeOf(fileConfig{})
+	case "account":
+		t = reflect.TypeOf(fileAccount{})
+	case "rule":
+		t = reflect.TypeOf(fileRule{})
+	case "account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token":
+		t = reflect.TypeOf(fileSecret{})
+	case "account.oauth2":
+		t = reflect.TypeOf(fileOAuth2{})
+	default:
+		return nil
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		out = append(out, t.Field(i).Tag.Get("toml"))
+	}
+	return out
+}
+
+// unknownKeys reports every key the decoder did not use, with its position.
+// The element number of each array of tables is counted along Keys(), which
+// lists keys in document order.
+func (l *loader) unknownKeys(fc *fileConfig) {
+	undecoded := map[string]bool{}
+	for _, k := range l.md.Undecoded() {
+		undecoded[k.String()] = true
+	}
+	if len(undecoded) == 0 {
+		return
+	}
+	counts := map[string]int{}
+	reported := map[string]bool{} // labels whose parent was reported
+	for _, k := range l.md.Keys() {
+		if l.md.Type(k...) == "ArrayHash" && len(k) == 1 {
+			counts[k[0]]++
+		}
+		if !undecoded[k.String()] {
+			continue
+		}
+		// Label with the element number of the top-level array of tables.
+		label := k[0]
+		if n, ok := counts[k[0]]; ok && len(k) > 1 {
+			label = fmt.Sprintf("%s[%d]", k[0], n-1)
+		}
+		for _, part := range k[1:] {
+			label += "." + part
+		}
+		parent := label[:max(0, strings.LastIndexByte(label, '.'))]
+		if reported[parent] {
+			reported[label] = true
+			continue
+		}
+		reported[label] = true
+		table := strings.Join(k[:len(k)-1], ".")
+		name := k[len(k)-1]
+		where := "at the top level"
+		if table != "" {
+			where = "in [" + table + "]"
+			if table == "account" || table == "rule" {
+				where = "in [[" + table + "]]"
+			}
+		}
+		msg := fmt.Sprintf("unknown key %q %s", name, where)
+		if s := closest(name, knownKeys(table)); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		ruleName := ""
+		if len(k) > 1 && k[0] == "rule" {
+			if n := counts["rule"] - 1; n >= 0 && n < len(fc.Rule) {
+				ruleName = fc.Rule[n].Name
+			}
+		}
+		if len(k) > 1 && k[0] == "account" {
+			if n := counts["account"] - 1; n >= 0 && n < len(fc.Account) && fc.Account[n].Name != "" {
+				msg = fmt.Sprintf("account %q: %s", fc.Account[n].Name, msg)
+			}
+		}
+		l.problem(l.ix.keyPos(label), ruleName, "%s", msg)
+	}
+}
+
+// closest returns the candidate nearest to name, if near enough.
+func closest(name string, candidates []string) string {
+	best, bestDist := "", 1<<30
+	for _, c := range candidates {
+		if d := levenshtein(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist <= 2 || (bestDist <= 3 && len(name) > 6) {
+		return best
+	}
+	return ""
+}
+
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// resolvePath expands ~ and makes a path relative to the config file's
+// directory.
+func (l *loader) resolvePath(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, p[1:])
+		}
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(l.dir, p)
+	}
+	return p
+}
+
+func isPrimitiveSet(p toml.Primitive) bool { return !reflect.ValueOf(p).IsZero() }
+
+// secret decodes a secret source: { env = }, { file = }, { command = } or,
+// when allowPlain, a plaintext string.
+func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlain bool) *Secret {
+	if !isPrimitiveSet(p) {
+		return nil
+	}
+	var plain string
+	if err := l.md.PrimitiveDecode(p, &plain); err == nil {
+		if !allowPlain {
+			l.accountProblem(i, acctName, key, "%s must be { env = ... }, { file = ... } or { command = ... }", key)
+			return nil
+		}
+		if l.mode.Perm()&0o077 != 0 {
+			l.accountProblem(i, acctName, key,
+				"plaintext %s in a file others can read (mode %04o): use { env = ... }, { file = ... } or { command = ... }, or chmod 600 %s",
+				key, l.mode.Perm(), l.path)
+			return nil
+		}
+		l.accountWarning(i, acctName, key, "plaintext %s in the config file; prefer { env = ... }, { file = ... } or { command = ... }", key)
+		return &Secret{value: plain, plain: true}
+	}
+	var fs fileSecret
+	if err := l.md.PrimitiveDecode(p, &fs); err != nil {
+		l.accountProblem(i, acctName, key, "%s: %v", key, trimTOMLError(err))
+		return nil
+	}
+	n := 0
+	for _, set := range []bool{fs.Env != "", fs.File != "", len(fs.Command) > 0} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		l.accountProblem(i, acctName, key, "%s: give exactly one of env, file and command", key)
+		return nil
+	}
+	s := &Secret{Env: fs.Env, Command: fs.Command}
+	if fs.File != "" {
+		s.File = l.resolvePath(fs.File)
+	}
+	return s
+}
+
+func trimTOMLError(err error) string {
+	msg := err.Error()
+	if m := tomlLineRE.FindStringSubmatch(msg); m != nil {
+		return m[3]
+	}
+	return strings.TrimPrefix(msg, "toml: ")
+}
+
+func parseDuration(s string, def time.Duration) (time.Duration, error) {
+	if s == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. \"90s\", \"5m\", \"1h\")", s)
+	}
+	return d, nil
+}
+
+// account validates and fills in one [[account]].
+func (l *loader) account(i int, fa *fileAccount) *Account {
+	a := &Account{
+		Name: fa.Name, Host: fa.Host, Port: fa.Port, Username: fa.Username, Auth: strings.ToLower(fa.Auth),
+		Command: fa.Command, Mailboxes: fa.Mailboxes, Trash: fa.Trash, Expunge: fa.Expunge,
+		AllowInsecure: fa.AllowInsecure, TLSSkipVerify: fa.TLSSkipVerify, Subscribe: fa.Subscribe,
+		Pos: l.ix.keyPos(fmt.Sprintf("account[%d]", i)),
+	}
+	name := a.Name
+	if strings.TrimSpace(name) == "" {
+		l.accountProblem(i, "", "", "missing name")
+	}
+	if len(a.Mailboxes) == 0 {
+		a.Mailboxes = []string{"INBOX"}
+	}
+	for k, m := range a.Mailboxes {
+		if strings.TrimSpace(m) == "" || strings.HasPrefix(m, "/") || strings.HasSuffix(m, "/") || strings.Contains(m, "//") {
+			l.problems = append(l.problems, rules.Problem{Pos: l.accountValuePos(i, "mailboxes", k),
+				Msg: fmt.Sprintf("account %q: mailbox %q: not a valid /-separated path", name, m)})
+		}
+	}
+	switch {
+	case a.Host != "" && len(a.Command) > 0:
+		l.accountProblem(i, name, "command", "give host or command, not both")
+	case a.Host == "" && len(a.Command) == 0:
+		l.accountProblem(i, name, "", "missing host (or command, to talk IMAP to a local process)")
+	}
+	if len(a.Command) > 0 {
+		if fa.TLS != nil {
+			l.accountProblem(i, name, "tls", "tls has no meaning for a command account")
+		}
+		if fa.Port != 0 {
+			l.accountProblem(i, name, "port", "port has no meaning for a command account")
+		}
+	} else {
+		a.TLS = "implicit"
+		if fa.TLS != nil {
+			a.TLS = strings.ToLower(*fa.TLS)
+		}
+		switch a.TLS {
+		case "implicit":
+			if a.Port == 0 {
+				a.Port = 993
+			}
+		case "starttls", "none":
+			if a.Port == 0 {
+				a.Port = 143
+			}
+		default:
+			l.accountProblem(i, name, "tls", "tls = %q: want \"implicit\", \"starttls\" or \"none\"", a.TLS)
+		}
+		if a.Port < 0 || a.Port > 65535 {
+			l.accountProblem(i, name, "port", "port %d out of range", a.Port)
+		}
+		if a.TLS == "none" && a.Host != "" && !isLoopback(a.Host) && !a.AllowInsecure {
+			l.accountProblem(i, name, "tls",
+				"tls = \"none\" to %s would send the password unencrypted; use \"implicit\" or \"starttls\", or set allow_insecure = true", a.Host)
+		}
+		if a.TLSSkipVerify {
+			l.accountWarning(i, name, "tls_skip_verify", "tls_skip_verify = true: the server's certificate is not checked")
+		}
+	}
+
+	switch a.Auth {
+	case "", "plain", "login", "xoauth2", "oauthbearer":
+	default:
+		l.accountProblem(i, name, "auth", "auth = %q: want \"plain\", \"login\", \"xoauth2\" or \"oauthbearer\"", fa.Auth)
+	}
+	a.Password = l.secret(i, name, "password", fa.Password, true)
+	if isPrimitiveSet(fa.OAuth2) {
+		a.OAuth2 = l.oauth2(i, name, fa.OAuth2)
+		if a.Auth == "" {
+			a.Auth = "xoauth2"
+		}
+	}
+	oauth := a.Auth == "xoauth2" || a.Auth == "oauthbearer"
+	switch {
+	case oauth && !isPrimitiveSet(fa.OAuth2):
+		l.accountProblem(i, name, "auth", "auth = %q needs an oauth2 = { token_command = ... } or refresh-token table", a.Auth)
+	case !oauth && isPrimitiveSet(fa.OAuth2) && a.Auth != "":
+		l.accountProblem(i, name, "oauth2", "oauth2 is set but auth = %q; use auth = \"xoauth2\" or \"oauthbearer\"", a.Auth)
+	case a.Host != "" && !oauth && !isPrimitiveSet(fa.Password):
+		l.accountProblem(i, name, "", "missing password source: password = { env = \"VAR\" }, { file = \"path\" } or { command = \"...\" }")
+	}
+	if a.Host != "" && a.Username == "" {
+		l.accountProblem(i, name, "", "missing username")
+	}
+	var err error
+	if a.PollInterval, err = parseDuration(fa.PollInterval, DefaultPollInterval); err != nil {
+		l.accountProblem(i, name, "poll_interval", "poll_interval: %v", err)
+	} else if a.PollInterval < time.Second {
+		l.accountProblem(i, name, "poll_interval", "poll_interval %s is too short (at least 1s)", a.PollInterval)
+	}
+	if a.IdleRestart, err = parseDuration(fa.IdleRestart, DefaultIdleRestart); err != nil {
+		l.accountProblem(i, name, "idle_restart", "idle_restart: %v", err)
+	} else if a.IdleRestart < time.Minute || a.IdleRestart > MaxIdleRestart {
+		l.accountProblem(i, name, "idle_restart", "idle_restart %s: want between 1m and 29m (RFC 2177: servers may drop a client idle for 30 minutes)", a.IdleRestart)
+	}
+	return a
+}
+
+func (l *loader) accountValuePos(i int, key string, index int) rules.Position {
+	label := fmt.Sprintf("account[%d].%s", i, key)
+	if p, ok := l.ix.valuePos(label, index, 0); ok {
+		return p
+	}
+	return l.ix.keyPos(label)
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// oauth2 decodes an oauth2 table.
+func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
+	var fo fileOAuth2
+	if err := l.md.PrimitiveDecode(p, &fo); err != nil {
+		l.accountProblem(i, name, "oauth2", "oauth2: %v", trimTOMLError(err))
+		return nil
+	}
+	o := &OAuth2{TokenCommand: fo.TokenCommand, ClientID: fo.ClientID, TokenURL: fo.TokenURL, Scopes: fo.Scopes}
+	o.ClientSecret = l.secret(i, name, "oauth2.client_secret", fo.ClientSecret, false)
+	o.RefreshToken = l.secret(i, name, "oauth2.refresh_token", fo.RefreshToken, false)
+	refresh := o.ClientID != "" || o.RefreshToken != nil || o.TokenURL != "" || o.ClientSecret != nil
+	switch {
+	case len(o.TokenCommand) > 0 && refresh:
+		l.accountProblem(i, name, "oauth2", "oauth2: give token_command or the refresh-token fields, not both")
+	case len(o.TokenCommand) == 0 && !refresh:
+		l.accountProblem(i, name, "oauth2", "oauth2: give token_command, or client_id, refresh_token and token_url")
+	case refresh:
+		var missing []string
+		if o.ClientID == "" {
+			missing = append(missing, "client_id")
+		}
+		if o.RefreshToken == nil {
+			missing = append(missing, "refresh_token")
+		}
+		if o.TokenURL == "" {
+			missing = append(missing, "token_url")
+		} else if !strings.HasPrefix(o.TokenURL, "https://") && !strings.HasPrefix(o.TokenURL, "http://localhost") &&
+			!strings.HasPrefix(o.TokenURL, "http://127.0.0.1") {
+			l.accountProblem(i, name, "oauth2.token_url", "oauth2: token_url must be https://")
+		}
+		if len(missing) > 0 {
+			l.accountProblem(i, name, "oauth2", "oauth2: missing %s", strings.Join(missing, ", "))
+		}
+	}
+	return o
+}
+
+// spec turns one [[rule]] into a rules.Spec with positions.
+func (l *loader) spec(i int, fr *fileRule) rules.Spec {
+	label := fmt.Sprintf("rule[%d]", i)
+	return rules.Spec{
+		Name: fr.Name, When: fr.When, Move: fr.Move, Copy: fr.Copy, Flag: fr.Flag, Unflag: fr.Unflag,
+		Seen: fr.Seen, Delete: fr.Delete, Expunge: fr.Expunge, Stop: fr.Stop,
+		Accounts: fr.Accounts, Mailboxes: fr.Mailboxes, Scope: rules.Scope(fr.Scope),
+		Pos: l.ix.keyPos(label),
+		Loc: ruleLocator{ix: l.ix, label: label},
+	}
+}
+
+// ruleLocator implements rules.Locator for one [[rule]].
+type ruleLocator struct {
+	ix    *tomlIndex
+	label string
+}
+
+// Locate implements rules.Locator.
+func (r ruleLocator) Locate(field string, index, offset int) (rules.Position, bool) {
+	return r.ix.valuePos(r.label+"."+field, index, offset)
+}
+
+// crossCheck checks what spans accounts and rules: accounts a rule names
+// exist, mailboxes a rule names are watched by an account it applies to.
+func (l *loader) crossCheck(cfg *Config) {
+	byName := map[string]*Account{}
+	for _, a := range cfg.Accounts {
+		byName[a.Name] = a
+	}
+	for _, sp := range cfg.Specs {
+		targets := cfg.Accounts
+		if len(sp.Accounts) > 0 {
+			targets = nil
+			for k, name := range sp.Accounts {
+				a, ok := byName[name]
+				if !ok {
+					pos, _ := sp.Loc.Locate("accounts", k, 0)
+					msg := fmt.Sprintf("unknown account %q", name)
+					var names []string
+					for n := range byName {
+						names = append(names, n)
+					}
+					sort.Strings(names)
+					if s := closest(name, names); s != "" {
+						msg += fmt.Sprintf("; did you mean %q?", s)
+					} else if len(names) > 0 {
+						msg += fmt.Sprintf(" (accounts: %s)", strings.Join(names, ", "))
+					}
+					l.problem(pos, sp.Name, "%s", msg)
+					continue
+				}
+				targets = append(targets, a)
+			}
+		}
+		for k, mb := range sp.Mailboxes {
+			watched := false
+			for _, a := range targets {
+				for _, m := range a.Mailboxes {
+					if m == mb || (strings.EqualFold(m, "INBOX") && strings.EqualFold(mb, "INBOX")) {
+						watched = true
+					}
+				}
+			}
+			if !watched && len(targets) > 0 {
+				pos, _ := sp.Loc.Locate("mailboxes", k, 0)
+				l.problem(pos, sp.Name, "mailbox %q is not in the mailboxes of any account this rule applies to, so the rule would never run", mb)
+			}
+		}
+		if sp.Delete {
+			for _, a := range targets {
+				for _, m := range a.Mailboxes {
+					if a.Trash != "" && m == a.Trash {
+						pos, _ := sp.Loc.Locate("delete", 0, 0)
+						l.warnings = append(l.warnings, rules.Problem{Pos: pos, Rule: sp.Name,
+							Msg: fmt.Sprintf("account %q watches its Trash %q; delete there moves nothing", a.Name, m)})
+					}
+				}
+			}
+		}
+	}
+}
+
+// tomlIndex records where the keys and values of a TOML document are, so
+// that problems found after decoding can be reported as FILE:LINE:COL. The
+// toml package does not expose positions, and this scanner is only run on
+// documents it has already parsed, so it can assume valid syntax.
+//
+// Entries are labelled by their path with the element number after each
+// array of tables: "rule[2].when", "account[0].password.env", "rule[2]"
+// for the [[rule]] header itself.
+type tomlIndex struct {
+	file       string
+	src        string
+	lineStarts []int
+	entries    map[string]*tomlEntry
+	arrays     map[string]int // array-of-tables label -> elements seen
+}
+
+type tomlEntry struct {
+	key   int // byte offset of the key or header
+	value tomlToken
+	elems []tomlToken // array elements, in order
+}
+
+type tomlToken struct {
+	off int    // byte offset of the token
+	raw string // the token as written (strings with their quotes)
+}
+
+func newTOMLIndex(file, src string) *tomlIndex {
+	ix := &tomlIndex{file: file, src: src, entries: map[string]*tomlEntry{}, arrays: map[string]int{}}
+	ix.lineStarts = append(ix.lineStarts, 0)
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			ix.lineStarts = append(ix.lineStarts, i+1)
+		}
+	}
+	sc := &tomlScanner{ix: ix, s: src}
+	sc.document()
+	return ix
+}
+
+// pos converts a byte offset into a position; columns count characters.
+func (ix *tomlIndex) pos(off int) rules.Position {
+	if off < 0 {
+		return rules.Position{File: ix.file}
+	}
+	line := sort.Search(len(ix.lineStarts), func(i int) bool { return ix.lineStarts[i] > off }) - 1
+	start := ix.lineStarts[line]
+	if off > len(ix.src) {
+		off = len(ix.src)
+	}
+	return rules.Position{File: ix.file, Line: line + 1, Col: utf8.RuneCountInString(ix.src[start:off]) + 1}
+}
+
+// keyPos returns the position of the key with the label, or of the nearest
+// enclosing table that has one, or just the file.
+func (ix *tomlIndex) keyPos(label string) rules.Position {
+	for label != "" {
+		if e, ok := ix.entries[label]; ok {
+			return ix.pos(e.key)
+		}
+		i := strings.LastIndexAny(label, ".[")
+		if i < 0 {
+			break
+		}
+		label = label[:i]
+	}
+	return rules.Position{File: ix.file}
+}
+
+// valuePos returns the position of the byte offset within the decoded value
+// of the key with the label (element index of an array value).
+func (ix *tomlIndex) valuePos(label string, index, offset int) (rules.Position, bool) {
+	e, ok := ix.entries[label]
+	if !ok {
+		return rules.Position{}, false
+	}
+	tok := e.value
+	if len(e.elems) > 0 {
+		if index < 0 || index >= len(e.elems) {
+			return ix.pos(e.key), true
+		}
+		tok = e.elems[index]
+	}
+	if tok.raw == "" {
+		return ix.pos(e.key), true
+	}
+	return ix.pos(tok.off + rawOffset(tok.raw, offset)), true
+}
+
+// rawOffset maps a byte offset in the decoded value of a TOML string token
+// to a byte offset in the token, following escapes and the newline trimmed
+// after an opening multi-line delimiter.
+func rawOffset(raw string, offset int) int {
+	var start int
+	var basic bool
+	switch {
+	case strings.HasPrefix(raw, `"""`):
+		start, basic = 3, true
+	case strings.HasPrefix(raw, `'''`):
+		start = 3
+	case strings.HasPrefix(raw, `"`):
+		start, basic = 1, true
+	case strings.HasPrefix(raw, `'`):
+		start = 1
+	default:
+		return 0
+	}
+	if start == 3 {
+		if strings.HasPrefix(raw[3:], "\r\n") {
+			start += 2
+		} else if strings.HasPrefix(raw[3:], "\n") {
+			start++
+		}
+	}
+	if !basic {
+		return min(start+offset, len(raw))
+	}
+	i, d := start, 0
+	for i < len(raw) && d < offset {
+		if raw[i] != '\\' || i+1 >= len(raw) {
+			i++
+			d++
+			continue
+		}
+		switch raw[i+1] {
+		case 'u':
+			d += utf8.RuneLen(hexRune(raw, i+2, 4))
+			i += 6
+		case 'U':
+			d += utf8.RuneLen(hexRune(raw, i+2, 8))
+			i += 10
+		case 'x':
+			d += utf8.RuneLen(hexRune(raw, i+2, 2))
+			i += 4
+		case ' ', '\t', '\r', '\n':
+			// Line-ending backslash: the following white space is dropped.
+			i++
+			for i < len(raw) && strings.IndexByte(" \t\r\n", raw[i]) >= 0 {
+				i++
+			}
+		default:
+			i += 2
+			d++
+		}
+	}
+	return min(i, len(raw))
+}
+
+func hexRune(s string, at, n int) rune {
+	if at+n > len(s) {
+		return utf8.RuneError
+	}
+	var r rune
+	for _, c := range s[at : at+n] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | (c - '0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | (c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | (c - 'A' + 10)
+		default:
+			return utf8.RuneError
+		}
+	}
+	if !utf8.ValidRune(r) {
+		return utf8.RuneError
+	}
+	return r
+}
+
+// tomlScanner walks the document structure, recording entries.
+type tomlScanner struct {
+	ix    *tomlIndex
+	s     string
+	i     int
+	table string // label of the current table ("" for the root)
+}
+
+func (sc *tomlScanner) document() {
+	for sc.i < len(sc.s) {
+		sc.skipSpaceNewlines()
+		if sc.i >= len(sc.s) {
+			return
+		}
+		switch sc.s[sc.i] {
+		case '[':
+			sc.header()
+		default:
+			sc.keyValue(sc.table)
+		}
+		sc.skipToLineEnd()
+	}
+}
+
+// header reads [a.b] or [[a.b]].
+func (sc *tomlScanner) header() {
+	start := sc.i
+	array := strings.HasPrefix(sc.s[sc.i:], "[[")
+	if array {
+		sc.i += 2
+	} else {
+		sc.i++
+	}
+	parts := sc.keyParts()
+	label := ""
+	for k, p := range parts {
+		if label != "" {
+			label += "."
+		}
+		label += p
+		last := k == len(parts)-1
+		if last && array {
+			n := sc.ix.arrays[label]
+			sc.ix.arrays[label] = n + 1
+			label += "[" + itoa(n) + "]"
+		} else if n, ok := sc.ix.arrays[label]; ok && n > 0 {
+			label += "[" + itoa(n-1) + "]"
+		}
+	}
+	sc.table = label
+	sc.ix.entries[label] = &tomlEntry{key: start}
+	if j := strings.IndexByte(sc.s[sc.i:], ']'); j >= 0 {
+		sc.i += j + 1
+	}
+	if array && sc.i < len(sc.s) && sc.s[sc.i] == ']' {
+		sc.i++
+	}
+}
+
+// keyValue reads key = value inside the table with the prefix label.
+func (sc *tomlScanner) keyValue(prefix string) {
+	keyStart := sc.i
+	parts := sc.keyParts()
+	if len(parts) == 0 {
+		sc.skipToLineEnd()
+		return
+	}
+	label := prefix
+	for _, p := range parts {
+		if label != "" {
+			label += "."
+		}
+		label += p
+	}
+	sc.skipSpace()
+	if sc.i < len(sc.s) && sc.s[sc.i] == '=' {
+		sc.i++
+	}
+	sc.skipSpace()
+	e := &tomlEntry{key: keyStart}
+	sc.ix.entries[label] = e
+	sc.value(label, e)
+}
+
+// value reads one value; strings and scalars become e.value, arrays fill
+// e.elems, inline tables add entries under label.
+func (sc *tomlScanner) value(label string, e *tomlEntry) {
+	if sc.i >= len(sc.s) {
+		return
+	}
+	start := sc.i
+	switch sc.s[sc.i] {
+	case '"', '\'':
+		sc.stringToken()
+		e.value = tomlToken{off: start, raw: sc.s[start:sc.i]}
+	case '[':
+		sc.i++
+		n := 0
+		for sc.i < len(sc.s) {
+			sc.skipSpaceNewlinesComments()
+			if sc.i >= len(sc.s) || sc.s[sc.i] == ']' {
+				sc.i++
+				return
+			}
+			if sc.s[sc.i] == ',' {
+				sc.i++
+				continue
+			}
+			elem := &tomlEntry{key: sc.i}
+			elemLabel := label + "[" + itoa(n) + "]"
+			sc.value(elemLabel, elem)
+			if elem.value.raw == "" {
+				elem.value = tomlToken{off: elem.key}
+			}
+			e.elems = append(e.elems, elem.value)
+			n++
+		}
+	case '{':
+		sc.i++
+		for sc.i < len(sc.s) {
+			sc.skipSpaceNewlinesComments()
+			if sc.i >= len(sc.s) {
+				return
+			}
+			switch sc.s[sc.i] {
+			case '}':
+				sc.i++
+				return
+			case ',':
+				sc.i++
+				continue
+			}
+			before := sc.i
+			sc.keyValue(label)
+			if sc.i == before {
+				sc.i++ // never loop on a character the scanner does not expect
+			}
+		}
+	default:
+		for sc.i < len(sc.s) && strings.IndexByte(",]}#\r\n", sc.s[sc.i]) < 0 {
+			sc.i++
+		}
+		e.value = tomlToken{off: start, raw: strings.TrimRight(sc.s[start:sc.i], " \t")}
+	}
+}
+
+// stringToken skips one string token of any of the four kinds.
+func (sc *tomlScanner) stringToken() {
+	q := sc.s[sc.i]
+	if strings.HasPrefix(sc.s[sc.i:], string([]byte{q, q, q})) {
+		delim := string([]byte{q, q, q})
+		sc.i += 3
+		for sc.i < len(sc.s) {
+			if q == '"' && sc.s[sc.i] == '\\' {
+				sc.i += 2
+				continue
+			}
+			if strings.HasPrefix(sc.s[sc.i:], delim) {
+				sc.i += 3
+				// Up to two more quotes belong to the content (TOML 1.0).
+				for k := 0; k < 2 && sc.i < len(sc.s) && sc.s[sc.i] == q; k++ {
+					sc.i++
+				}
+				return
+			}
+			sc.i++
+		}
+		return
+	}
+	sc.i++
+	for sc.i < len(sc.s) {
+		c := sc.s[sc.i]
+		if q == '"' && c == '\\' {
+			sc.i += 2
+			continue
+		}
+		sc.i++
+		if c == q || c == '\n' {
+			return
+		}
+	}
+}
+
+// keyParts reads a possibly dotted, possibly quoted key.
+func (sc *tomlScanner) keyParts() []string {
+	var parts []string
+	for {
+		sc.skipSpace()
+		if sc.i >= len(sc.s) {
+			return parts
+		}
+		c := sc.s[sc.i]
+		switch {
+		case c == '"' || c == '\'':
+			start := sc.i
+			sc.stringToken()
+			raw := sc.s[start:sc.i]
+			parts = append(parts, unquoteKey(raw))
+		case isBareKeyChar(c):
+			start := sc.i
+			for sc.i < len(sc.s) && isBareKeyChar(sc.s[sc.i]) {
+				sc.i++
+			}
+			parts = append(parts, sc.s[start:sc.i])
+		default:
+			return parts
+		}
+		sc.skipSpace()
+		if sc.i < len(sc.s) && sc.s[sc.i] == '.' {
+			sc.i++
+			continue
+		}
+		return parts
+	}
+}
+
+func unquoteKey(raw string) string {
+	if len(raw) < 2 {
+		return raw
+	}
+	inner := raw[1 : len(raw)-1]
+	if raw[0] == '\'' || !strings.Contains(inner, `\`) {
+		return inner
+	}
+	var b strings.Builder
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\\' && i+1 < len(inner) {
+			i++
+			switch inner[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'u', 'U':
+				n := 4
+				if inner[i] == 'U' {
+					n = 8
+				}
+				b.WriteRune(hexRune(inner, i+1, n))
+				i += n
+			default:
+				b.WriteByte(inner[i])
+			}
+			continue
+		}
+		b.WriteByte(inner[i])
+	}
+	return b.String()
+}
+
+func isBareKeyChar(c byte) bool {
+	return c == '_' || c == '-' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
+}
+
+func (sc *tomlScanner) skipSpace() {
+	for sc.i < len(sc.s) && (sc.s[sc.i] == ' ' || sc.s[sc.i] == '\t') {
+		sc.i++
+	}
+}
+
+func (sc *tomlScanner) skipSpaceNewlines() {
+	for sc.i < len(sc.s) {
+		switch sc.s[sc.i] {
+		case ' ', '\t', '\r', '\n':
+			sc.i++
+		case '#':
+			sc.skipToLineEnd()
+		default:
+			return
+		}
+	}
+}
+
+func (sc *tomlScanner) skipSpaceNewlinesComments() { sc.skipSpaceNewlines() }
+
+// skipToLineEnd moves past the rest of the line (a comment, or nothing).
+func (sc *tomlScanner) skipToLineEnd() {
+	if j := strings.IndexByte(sc.s[sc.i:], '\n'); j >= 0 {
+		sc.i += j + 1
+	} else {
+		sc.i = len(sc.s)
+	}
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}

@@ -81,6 +81,19 @@ type Report struct {
 	Commands int
 }
 
+// Messages returns the number of messages acted on per kind of action
+// (the StepKind as a string: "add-flags", "copy", "move", ...), summed over
+// the steps, for pass summaries. A message counts once per step.
+func (r *Report) Messages() map[string]int {
+	m := make(map[string]int)
+	for _, sr := range r.Steps {
+		if sr.Messages > 0 {
+			m[string(sr.Kind)] += sr.Messages
+		}
+	}
+	return m
+}
+
 // StepReport says what was done for one step.
 type StepReport struct {
 	// Step is the index in Plan.Steps.

@@ -218,6 +218,10 @@ func TestExecuteCommandsConstant(t *testing.T) {
 			if got := len(srv.ids("INBOX")); got != 0 {
 				t.Fatalf("INBOX holds %d messages, want 0", got)
 			}
+			wantKinds := map[string]int{"add-flags": n + (n - 3*n/4), "copy": n / 4, "move": n / 2, "delete": n / 4, "expunge": n - 3*n/4}
+			if got := rep.Messages(); !reflect.DeepEqual(got, wantKinds) {
+				t.Fatalf("Report.Messages() = %v, want %v", got, wantKinds)
+			}
 			checkNothingLost(t, srv, n, p)
 			t.Logf("caps %v, %d messages: %d commands: %q", caps, n, rep.Commands, kinds)
 		}

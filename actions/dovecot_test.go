@@ -3,7 +3,10 @@ package actions
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -301,4 +304,138 @@ func sameElements(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// staleList wraps a client so that LIST also reports mailboxes that do not
+// exist, as a stale view would: the server then answers NO [TRYCREATE].
+type staleList struct {
+	*imap.Client
+	ghosts []string
+}
+
+func (s staleList) List(ctx context.Context, ref, pattern string) ([]*imap.ListData, error) {
+	list, err := s.Client.List(ctx, ref, pattern)
+	for _, g := range s.ghosts {
+		list = append(list, &imap.ListData{Delim: ".", Name: g})
+	}
+	return list, err
+}
+
+func TestDovecotTryCreate(t *testing.T) {
+	dovecottest.Require(t, srv)
+	noMove := startServer(t, &dovecottest.Options{Capability: "IMAP4rev1 LITERAL+ ENABLE IDLE NAMESPACE"})
+	for _, s := range []*dovecottest.Server{srv, noMove} {
+		ctx := context.Background()
+		c := login(t, s)
+		appendMessages(t, c, 3, nil)
+		if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+			t.Fatalf("Select(INBOX) = %v", err)
+		}
+		p := NewPlan("INBOX", append(moveDecisions("Ghost/Sub", 1, 2), decide(3, rules.Result{Matched: []string{"c"},
+			Copies: []rules.Target{{Mailbox: "Ghost/Sub", Rule: "c"}}})))
+		rep, err := p.Execute(ctx, staleList{c, []string{"Ghost", "Ghost.Sub"}}, &Options{AllowExpunge: true})
+		if err != nil {
+			t.Fatalf("Has(MOVE) %v: Execute() = %v", c.Has(imap.CapMove), err)
+		}
+		if !reflect.DeepEqual(rep.Created, []string{"Ghost.Sub"}) {
+			t.Fatalf("Report.Created = %q, want [Ghost.Sub] (after NO [TRYCREATE])", rep.Created)
+		}
+		if got, want := contents(t, c, "Ghost.Sub"), []string{"<1@test>", "<2@test>", "<3@test>"}; !sameElements(got, want) {
+			t.Fatalf("Ghost.Sub holds %q, want %q", got, want)
+		}
+		if got, want := contents(t, c, "INBOX"), []string{"<3@test>"}; !sameElements(got, want) {
+			t.Fatalf("INBOX holds %q, want %q", got, want)
+		}
+	}
+}
+
+// TestDovecotSlashDelimiter runs on a server whose hierarchy delimiter is
+// "/", creating and subscribing nested mailboxes.
+func TestDovecotSlashDelimiter(t *testing.T) {
+	s := startServer(t, &dovecottest.Options{ExtraConfig: "namespace inbox {\n  separator = /\n}\n"})
+	ctx := context.Background()
+	c := login(t, s)
+	list, err := c.List(ctx, "", "INBOX")
+	if err != nil || len(list) != 1 || list[0].Delim != "/" {
+		t.Fatalf(`List("", INBOX) = %+v, %v; want delimiter "/"`, list, err)
+	}
+	appendMessages(t, c, 2, nil)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatalf("Select(INBOX) = %v", err)
+	}
+	p := NewPlan("INBOX", moveDecisions("Lists/go/dev", 1, 2))
+	rep, err := p.Execute(ctx, c, &Options{Subscribe: true})
+	if err != nil {
+		t.Fatalf("Execute() = %v", err)
+	}
+	want := []string{"Lists", "Lists/go", "Lists/go/dev"}
+	if !reflect.DeepEqual(rep.Created, want) || len(rep.Warnings) != 0 {
+		t.Fatalf("Report.Created = %q, warnings %q; want %q and none", rep.Created, rep.Warnings, want)
+	}
+	subs, err := c.Lsub(ctx, "", "Lists*")
+	if err != nil {
+		t.Fatalf("Lsub = %v", err)
+	}
+	var subscribed []string
+	for _, l := range subs {
+		subscribed = append(subscribed, l.Name)
+	}
+	if !sameElements(subscribed, want) {
+		t.Fatalf("subscribed %q, want %q", subscribed, want)
+	}
+	if got := contents(t, c, "Lists/go/dev"); !sameElements(got, []string{"<1@test>", "<2@test>"}) {
+		t.Fatalf("Lists/go/dev holds %q, want both messages", got)
+	}
+}
+
+// TestDovecotResume interrupts a plan after its copy and resumes it from the
+// journal of done steps, as the engine does after a crash: nothing is lost
+// and nothing is done twice.
+func TestDovecotResume(t *testing.T) {
+	dovecottest.Require(t, srv)
+	ctx := context.Background()
+	c := login(t, srv)
+	appendMessages(t, c, 4, nil)
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatalf("Select(INBOX) = %v", err)
+	}
+	ds := append(moveDecisions("Archive", 1, 2), deleteDecisions(3)...)
+	ds[0].Result.Copies = []rules.Target{{Mailbox: "Backup", Rule: "r"}}
+	// Steps: 0 copy Backup, 1 move Archive, 2 delete.
+	p := NewPlan("INBOX", ds)
+	data, err := json.Marshal(p)
+	if err != nil {
+		t.Fatalf("json.Marshal = %v", err)
+	}
+	var journal []int
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = p.Execute(cctx, c, &Options{OnStepDone: func(i int) { journal = append(journal, i); cancel() }})
+	if !errors.Is(err, context.Canceled) || !reflect.DeepEqual(journal, []int{0}) {
+		t.Fatalf("interrupted Execute() = %v with journal %v, want context.Canceled after step 0", err, journal)
+	}
+
+	var resumed Plan
+	if err := json.Unmarshal(data, &resumed); err != nil {
+		t.Fatalf("json.Unmarshal = %v", err)
+	}
+	rep, err := resumed.Execute(ctx, c, &Options{
+		Skip:       func(i int) bool { return slices.Contains(journal, i) },
+		OnStepDone: func(i int) { journal = append(journal, i) },
+	})
+	if err != nil {
+		t.Fatalf("resumed Execute() = %v", err)
+	}
+	if !reflect.DeepEqual(journal, []int{0, 1, 2}) || !rep.Steps[0].Skipped {
+		t.Fatalf("journal %v, steps %+v; want 0 skipped, then 1 and 2 done", journal, rep.Steps)
+	}
+	for mailbox, want := range map[string][]string{
+		"INBOX":   {"<4@test>"},
+		"Backup":  {"<1@test>"},
+		"Archive": {"<1@test>", "<2@test>"},
+		"Trash":   {"<3@test>"},
+	} {
+		if got := contents(t, c, mailbox); !sameElements(got, want) {
+			t.Errorf("%s holds %q, want %q", mailbox, got, want)
+		}
+	}
 }

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// configFlag adds the -c flag to fs.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("c", engine.DefaultConfigPath(), "configuration `file`")
+}
+
+// loadConfig loads path and prints its problems to stderr. ok is false
+// when the configuration cannot be used.
+func loadConfig(path string, stderr io.Writer) (*engine.Config, bool) {
+	cfg, err := engine.Load(path)
+	if err != nil {
+		var ps rules.Problems
+		if errors.As(err, &ps) {
+			for _, p := range ps {
+				fmt.Fprintln(stderr, p)
+			}
+			fmt.Fprintf(stderr, "%s: %d %s\n", path, len(ps), plural(len(ps), "problem", "problems"))
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+		}
+		return nil, false
+	}
+	for _, w := range cfg.Warnings {
+		w.Msg = "warning: " + w.Msg
+		fmt.Fprintln(stderr, w)
+	}
+	return cfg, true
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// cmdCheck loads and compiles the configuration, reports every problem and,
+// when it is clean, what each watched mailbox will fetch.
+func cmdCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mailrules check [-c FILE]\n\nLoad and compile the configuration and its rules; report every problem\nas FILE:LINE:COL: rule \"NAME\": message. Exit 0 when clean, 2 otherwise.\n\n")
+		fs.PrintDefaults()
+	}
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitConfig
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mailrules check: unexpected argument %q\n", fs.Arg(0))
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d %s, %d %s\n", *path,
+		len(cfg.Accounts), plural(len(cfg.Accounts), "account", "accounts"),
+		cfg.Rules.Len(), plural(cfg.Rules.Len(), "rule", "rules"))
+	for _, a := range cfg.Accounts {
+		for _, mb := range a.Mailboxes {
+			set := cfg.Rules.For(a.Name, mb)
+			fmt.Fprintf(stdout, "  %s/%s: %d %s", a.Name, mb, set.Len(), plural(set.Len(), "rule", "rules"))
+			if set.Len() > 0 {
+				fmt.Fprintf(stdout, "; fetches %s", describeNeeds(set.Needs()))
+				if set.HasScopeAll() {
+					fmt.Fprint(stdout, "; sweeps the whole mailbox each pass")
+				}
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+	return exitOK
+}
+
+// describeNeeds renders what a rule set fetches as IMAP FETCH items.
+func describeNeeds(n rules.Needs) string {
+	items := []string{"UID"}
+	if n.Flags {
+		items = append(items, "FLAGS")
+	}
+	if n.InternalDate {
+		items = append(items, "INTERNALDATE")
+	}
+	if n.Size {
+		items = append(items, "RFC822.SIZE")
+	}
+	switch {
+	case n.Body:
+		items = append(items, "BODY.PEEK[]")
+	case n.AllHeaders:
+		items = append(items, "BODY.PEEK[HEADER]")
+	case len(n.Headers) > 0:
+		items = append(items, "BODY.PEEK[HEADER.FIELDS ("+strings.Join(n.Headers, " ")+")]")
+	}
+	return strings.Join(items, " ")
+}

@@ -1,0 +1,361 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// localMessage is a message read from a file, a Maildir or stdin.
+type localMessage struct {
+	name string // as shown: the path, or "-"
+	msg  rules.Message
+}
+
+// testReport is one message's outcome, as printed by --json.
+type testReport struct {
+	Message     string       `json:"message"`
+	MessageID   string       `json:"messageId,omitempty"`
+	From        string       `json:"from,omitempty"`
+	Subject     string       `json:"subject,omitempty"`
+	Matched     []string     `json:"matched"`
+	AddFlags    []string     `json:"addFlags,omitempty"`
+	RemoveFlags []string     `json:"removeFlags,omitempty"`
+	Copies      []string     `json:"copies,omitempty"`
+	Final       *finalReport `json:"final"`
+	Actions     string       `json:"actions"`
+	Errors      []string     `json:"errors,omitempty"`
+}
+
+type finalReport struct {
+	Kind    string `json:"kind"`
+	Mailbox string `json:"mailbox,omitempty"`
+	Rule    string `json:"rule"`
+}
+
+// stringsFlag collects repeated string flags.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// cmdTest shows which rules match local messages and what would happen to
+// them. It never connects to a server; every message counts as new.
+func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, `Usage: mailrules test [-c FILE] [--json] [--account A] [--mailbox M] MESSAGE...
+
+Evaluate the rules on local messages and show which rules match and what
+would happen. MESSAGE is an .eml file, a Maildir folder (its cur/ and new/)
+or - for standard input. Nothing connects to a server; every message is
+treated as new mail.
+
+`)
+		fs.PrintDefaults()
+	}
+	path := configFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON for scripts")
+	account := fs.String("account", "", "evaluate as if in this `account` (default: the first)")
+	mailbox := fs.String("mailbox", "", "evaluate as if in this `mailbox` (default: the account's first)")
+	nowFlag := fs.String("now", "", "evaluate at this `time` (RFC 3339) instead of the current time")
+	// Flags may come after the messages: parse, take a positional, repeat.
+	var inputs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return exitConfig
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		inputs = append(inputs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(inputs) == 0 {
+		fs.Usage()
+		return exitConfig
+	}
+	now := time.Now()
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			fmt.Fprintf(stderr, "mailrules test: -now: %v\n", err)
+			return exitConfig
+		}
+		now = t
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	acct, mb, err := pickAccount(cfg, *account, *mailbox)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+		return exitConfig
+	}
+	set := cfg.Rules.For(acct, mb)
+
+	var msgs []localMessage
+	failed := false
+	for _, in := range inputs {
+		got, err := readMessages(in, stdin, now)
+		if err != nil {
+			fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+			failed = true
+			continue
+		}
+		msgs = append(msgs, got...)
+	}
+	reports := make([]testReport, 0, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		m.msg.Account, m.msg.Mailbox = acct, mb
+		m.msg.UID = uint32(i + 1)
+		res := set.Evaluate(&m.msg, now)
+		reports = append(reports, makeReport(m, res))
+		if len(res.Errors) > 0 {
+			failed = true
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reports); err != nil {
+			fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+			return exitFailure
+		}
+	} else {
+		printReports(stdout, acct, mb, set, reports)
+	}
+	if failed {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// pickAccount chooses the account and mailbox to evaluate as.
+func pickAccount(cfg *engine.Config, account, mailbox string) (string, string, error) {
+	var acct *engine.Account
+	if account == "" {
+		acct = cfg.Accounts[0]
+	} else {
+		var names []string
+		for _, a := range cfg.Accounts {
+			names = append(names, a.Name)
+			if a.Name == account {
+				acct = a
+			}
+		}
+		if acct == nil {
+			return "", "", fmt.Errorf("--account %q: no such account (have %s)", account, strings.Join(names, ", "))
+		}
+	}
+	if mailbox == "" {
+		mailbox = acct.Mailboxes[0]
+	}
+	return acct.Name, mailbox, nil
+}
+
+func makeReport(m *localMessage, res rules.Result) testReport {
+	sum := rules.Summarize(m.msg.Header)
+	r := testReport{Message: m.name, MessageID: sum.MessageID, From: sum.From, Subject: sum.Subject,
+		Matched: res.Matched, Actions: res.String()}
+	if r.Matched == nil {
+		r.Matched = []string{}
+	}
+	for _, f := range res.AddFlags {
+		r.AddFlags = append(r.AddFlags, f.Flag)
+	}
+	for _, f := range res.RemoveFlags {
+		r.RemoveFlags = append(r.RemoveFlags, f.Flag)
+	}
+	for _, c := range res.Copies {
+		r.Copies = append(r.Copies, c.Mailbox)
+	}
+	if res.Final != nil {
+		r.Final = &finalReport{Kind: res.Final.Kind.String(), Mailbox: res.Final.Mailbox, Rule: res.Final.Rule}
+	}
+	for _, e := range res.Errors {
+		r.Errors = append(r.Errors, e.Error())
+	}
+	return r
+}
+
+// printReports writes the human-readable table.
+func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testReport) {
+	fmt.Fprintf(w, "account %s, mailbox %s: %d %s apply\n\n", acct, mb, set.Len(), plural(set.Len(), "rule", "rules"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "MESSAGE\tSUBJECT\tMATCHED\tACTIONS")
+	for _, r := range reports {
+		matched := strings.Join(r.Matched, ", ")
+		if matched == "" {
+			matched = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Message, clip(oneLine(r.Subject), 40), matched, r.Actions)
+	}
+	tw.Flush()
+	for _, r := range reports {
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "%s: error: %s\n", r.Message, e)
+		}
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// readMessages reads one input: "-" (stdin), a Maildir folder or a file.
+func readMessages(in string, stdin io.Reader, now time.Time) ([]localMessage, error) {
+	if in == "-" {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("read standard input: %w", err)
+		}
+		return []localMessage{newLocalMessage("-", data, time.Time{}, now, nil)}, nil
+	}
+	fi, err := os.Stat(in)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			return nil, err
+		}
+		return []localMessage{newLocalMessage(in, data, fi.ModTime(), now, nil)}, nil
+	}
+	return readMaildir(in, now)
+}
+
+// readMaildir reads the messages in a Maildir's new/ and cur/ folders, or,
+// in a folder that is not a Maildir, every regular file.
+func readMaildir(dir string, now time.Time) ([]localMessage, error) {
+	subdirs := []string{"new", "cur"}
+	if !isDir(filepath.Join(dir, "cur")) && !isDir(filepath.Join(dir, "new")) {
+		subdirs = []string{""}
+	}
+	var out []localMessage
+	for _, sub := range subdirs {
+		d := filepath.Join(dir, sub)
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("read maildir: %w", err)
+		}
+		sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+		for _, e := range entries {
+			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			p := filepath.Join(d, e.Name())
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, err
+			}
+			var mtime time.Time
+			if fi, err := e.Info(); err == nil {
+				mtime = fi.ModTime()
+			}
+			var flags []string
+			if sub == "cur" {
+				flags = maildirFlags(e.Name())
+			}
+			// Dovecot uses a Maildir file's mtime as its INTERNALDATE.
+			out = append(out, newLocalMessage(p, data, mtime, now, flags))
+		}
+	}
+	return out, nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// maildirFlags reads the flags from a Maildir file name's ":2," info
+// (https://cr.yp.to/proto/maildir.html).
+func maildirFlags(name string) []string {
+	i := strings.LastIndex(name, ":2,")
+	if i < 0 {
+		return nil
+	}
+	var flags []string
+	for _, c := range name[i+3:] {
+		switch c {
+		case 'S':
+			flags = append(flags, `\Seen`)
+		case 'R':
+			flags = append(flags, `\Answered`)
+		case 'F':
+			flags = append(flags, `\Flagged`)
+		case 'D':
+			flags = append(flags, `\Draft`)
+		case 'T':
+			flags = append(flags, `\Deleted`)
+		}
+	}
+	return flags
+}
+
+// newLocalMessage makes a rules.Message from a file's bytes the way an
+// IMAP server would present it: the size counts CRLF line ends (RFC 3501
+// section 2.3.4), the internal date is the Maildir mtime, or the Date
+// header, or the file's mtime, or now.
+func newLocalMessage(name string, data []byte, mtime, now time.Time, flags []string) localMessage {
+	hdr, _ := splitHeaderBlock(data)
+	internal := mtime
+	if !strings.Contains(filepath.ToSlash(name), "/cur/") && !strings.Contains(filepath.ToSlash(name), "/new/") {
+		if d := rules.MessageDate(hdr); !d.IsZero() {
+			internal = d
+		}
+	}
+	if internal.IsZero() {
+		internal = now
+	}
+	bareLF := bytes.Count(data, []byte("\n")) - bytes.Count(data, []byte("\r\n"))
+	return localMessage{name: name, msg: rules.Message{
+		Flags: flags, InternalDate: internal, Size: int64(len(data) + bareLF),
+		Header: hdr, Raw: data, New: true,
+	}}
+}
+
+// splitHeaderBlock returns the header block including its terminating empty
+// line, and the body.
+func splitHeaderBlock(data []byte) ([]byte, []byte) {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\n' {
+			continue
+		}
+		rest := data[i+1:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			return data[:i+3], data[i+3:]
+		case bytes.HasPrefix(rest, []byte("\n")):
+			return data[:i+2], data[i+2:]
+		}
+	}
+	return data, nil
+}

@@ -58,6 +58,9 @@ const (
 	startTimeout = 15 * time.Second
 	stopTimeout  = 10 * time.Second
 	startTries   = 4 // a free port can be taken between probing and binding
+	// logDrainGrace is how long Close lets the log process drain after
+	// every other Dovecot process has exited.
+	logDrainGrace = 100 * time.Millisecond
 )
 
 // Options configure Start. A nil *Options is the zero value: Dovecot's
@@ -101,6 +104,7 @@ type Server struct {
 	closeErr  error
 
 	mu       sync.Mutex
+	closed   bool
 	users    map[string]*User
 	nextUser int
 
@@ -408,13 +412,37 @@ func (s *Server) stop() error {
 	}
 	pid := s.cmd.Process.Pid
 	_ = syscall.Kill(pid, syscall.SIGTERM)
+	// The master stops every service, signals the log process and then
+	// sleeps a fixed second so the log process can drain its pipes. Once
+	// the log process is the only child left, a short grace period is
+	// enough here (loopback, a handful of lines); then the group is killed.
+	childrenPath := fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)
+	deadline := time.After(stopTimeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var onlyLogSince time.Time
 	var err error
-	select {
-	case <-s.exited:
-	case <-time.After(stopTimeout):
-		err = fmt.Errorf("dovecot did not stop within %v; killed", stopTimeout)
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-s.exited
+wait:
+	for {
+		select {
+		case <-s.exited:
+			break wait
+		case <-deadline:
+			err = fmt.Errorf("dovecot did not stop within %v; killed", stopTimeout)
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			<-s.exited
+			break wait
+		case now := <-tick.C:
+			if !onlyLogLeft(childrenPath) {
+				onlyLogSince = time.Time{}
+				continue
+			}
+			if onlyLogSince.IsZero() {
+				onlyLogSince = now
+			} else if now.Sub(onlyLogSince) >= logDrainGrace {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+			}
+		}
 	}
 	// Kill anything of the group that outlived the master.
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
@@ -422,11 +450,39 @@ func (s *Server) stop() error {
 	return err
 }
 
+// onlyLogLeft reports whether the only live child listed in childrenPath
+// is Dovecot's log process.
+func onlyLogLeft(childrenPath string) bool {
+	children, err := os.ReadFile(childrenPath)
+	if err != nil {
+		return false
+	}
+	sawLog := false
+	for _, field := range strings.Fields(string(children)) {
+		pid, err := strconv.Atoi(field)
+		if err != nil {
+			return false
+		}
+		if !processAlive(pid) {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != "log" {
+			return false
+		}
+		sawLog = true
+	}
+	return sawLog
+}
+
 // Close stops Dovecot and removes its directory. It is safe to call more
 // than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closeErr = s.stop()
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
 		if os.Getenv("DOVECOTTEST_KEEP") != "" {
 			fmt.Fprintf(os.Stderr, "dovecottest: keeping %s\n", s.dir)
 			return

@@ -39,6 +39,9 @@ func (s *Server) NewUser(t testing.TB) *User {
 func (s *Server) AddUser(name string) (*User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("add user %q: server closed", name)
+	}
 	if name == "" {
 		for {
 			s.nextUser++
@@ -83,11 +86,15 @@ func (s *Server) AddUser(name string) (*User, error) {
 // RemoveUser kills the user's sessions, removes its passwd-file and
 // deletes its home directory. Dovecot may keep accepting the old password
 // for up to a second (it re-checks a passwd-file at most once a second), so
-// re-adding a removed name at once is not supported.
+// re-adding a removed name at once is not supported. After Close it does
+// nothing.
 func (s *Server) RemoveUser(u *User) error {
 	killErr := s.KillSessions(u)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil // the whole directory is gone already
+	}
 	if _, ok := s.users[u.Name]; !ok {
 		return fmt.Errorf("remove user %q: no such user", u.Name)
 	}

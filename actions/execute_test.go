@@ -661,3 +661,33 @@ func TestParents(t *testing.T) {
 		}
 	}
 }
+
+// nopMailbox accepts every command and does nothing, to time Execute's own
+// work.
+type nopMailbox struct{}
+
+func (nopMailbox) Has(imap.Cap) bool { return true }
+func (nopMailbox) UIDStore(context.Context, imap.SeqSet, imap.StoreOp, bool, []string) error {
+	return nil
+}
+func (nopMailbox) UIDCopy(context.Context, imap.SeqSet, string) (*imap.CopyData, error) {
+	return nil, nil
+}
+func (nopMailbox) UIDMove(context.Context, imap.SeqSet, string) (*imap.CopyData, error) {
+	return nil, nil
+}
+func (nopMailbox) UIDExpunge(context.Context, imap.SeqSet) ([]uint32, error) { return nil, nil }
+func (nopMailbox) Expunge(context.Context) ([]uint32, error)                 { return nil, nil }
+func (nopMailbox) Create(context.Context, string) error                      { return nil }
+func (nopMailbox) List(context.Context, string, string) ([]*imap.ListData, error) {
+	return nil, nil
+}
+
+func BenchmarkExecute(b *testing.B) {
+	p := NewPlan("INBOX", mixedDecisions(60000))
+	for b.Loop() {
+		if _, err := p.Execute(context.Background(), nopMailbox{}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

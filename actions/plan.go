@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -140,32 +141,30 @@ func (p *Plan) message(uid uint32) Message {
 	return p.Messages[i]
 }
 
-// uidRules maps each UID to the rules that caused something for it.
-type uidRules map[uint32][]string
-
-func (u uidRules) add(uid uint32, rule string) {
-	if !slices.Contains(u[uid], rule) {
-		u[uid] = append(u[uid], rule)
-	}
+// cause is one (message, rule) pair behind an action.
+type cause struct {
+	uid  uint32
+	rule string
 }
 
-// uids returns the UIDs, sorted.
-func (u uidRules) uids() []uint32 {
-	nums := make([]uint32, 0, len(u))
-	for uid := range u {
-		nums = append(nums, uid)
+// causeList accumulates the (message, rule) pairs of one action. Appending
+// is cheap; sorting and grouping happen once, when the plan is built.
+type causeList []cause
+
+// uids returns the set of UIDs in the list.
+func (l causeList) uids() imap.SeqSet {
+	nums := make([]uint32, len(l))
+	for i, c := range l {
+		nums[i] = c.uid
 	}
-	slices.Sort(nums)
-	return nums
+	return imap.SeqSetFromNums(nums...)
 }
 
 // causes groups the UIDs by rule, rules sorted by name.
-func (u uidRules) causes() []Cause {
+func (l causeList) causes() []Cause {
 	byRule := make(map[string][]uint32)
-	for uid, rs := range u {
-		for _, r := range rs {
-			byRule[r] = append(byRule[r], uid)
-		}
+	for _, c := range l {
+		byRule[c.rule] = append(byRule[c.rule], c.uid)
 	}
 	names := make([]string, 0, len(byRule))
 	for r := range byRule {
@@ -179,16 +178,17 @@ func (u uidRules) causes() []Cause {
 	return causes
 }
 
-// builder accumulates decisions into per-action UID sets.
+// builder accumulates decisions into per-action lists.
 type builder struct {
-	addFlags    map[string]uidRules // flag -> messages
-	removeFlags map[string]uidRules
-	copies      map[string]uidRules // destination -> messages
-	moves       map[string]uidRules
-	deletes     uidRules
-	expunges    uidRules
+	addFlags    map[string]causeList // flag -> messages
+	removeFlags map[string]causeList
+	copies      map[string]causeList // destination -> messages
+	moves       map[string]causeList
+	deletes     causeList
+	expunges    causeList
 	final       map[uint32]bool // messages that already have a final action
-	messages    map[uint32]Message
+	messages    []Message
+	lastUID     uint32 // highest UID added so far, to notice repeated UIDs cheaply
 }
 
 // NewPlan builds the plan for the decisions about messages of mailbox (the
@@ -203,14 +203,10 @@ type builder struct {
 // share one command.
 func NewPlan(mailbox string, decisions []Decision) *Plan {
 	b := &builder{
-		addFlags:    make(map[string]uidRules),
-		removeFlags: make(map[string]uidRules),
-		copies:      make(map[string]uidRules),
-		moves:       make(map[string]uidRules),
-		deletes:     make(uidRules),
-		expunges:    make(uidRules),
-		final:       make(map[uint32]bool),
-		messages:    make(map[uint32]Message),
+		addFlags:    make(map[string]causeList),
+		removeFlags: make(map[string]causeList),
+		copies:      make(map[string]causeList),
+		moves:       make(map[string]causeList),
 	}
 	for i := range decisions {
 		b.add(&decisions[i])
@@ -220,36 +216,51 @@ func NewPlan(mailbox string, decisions []Decision) *Plan {
 
 // flagOp is the effective change of one flag on one message.
 type flagOp struct {
+	flag  string
 	add   bool
 	pos   int // position of the deciding rule in Result.Matched, -1 if absent
 	rules []string
 }
 
 func (b *builder) add(d *Decision) {
-	acted := false
 	r := &d.Result
-	pos := func(rule string) int { return slices.Index(r.Matched, rule) }
+	if r.Final == nil && len(r.AddFlags) == 0 && len(r.RemoveFlags) == 0 && len(r.Copies) == 0 {
+		return
+	}
+	if d.UID <= b.lastUID && b.final == nil {
+		// UIDs out of order: from now on remember which messages have a
+		// final action, so that a repeated UID keeps its first one.
+		b.final = make(map[uint32]bool)
+		for _, l := range b.moves {
+			for _, c := range l {
+				b.final[c.uid] = true
+			}
+		}
+		for _, c := range slices.Concat(b.deletes, b.expunges) {
+			b.final[c.uid] = true
+		}
+	}
+	b.lastUID = max(b.lastUID, d.UID)
+	b.messages = append(b.messages, Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject})
 
-	ops := make(map[string]*flagOp)
-	var order []string
+	var ops []flagOp // a handful per message: a slice beats a map
 	apply := func(fc rules.FlagChange, add bool) {
 		flag := canonicalFlag(fc.Flag)
 		if flag == "" {
 			return
 		}
-		p := pos(fc.Rule)
-		op, ok := ops[flag]
+		p := slices.Index(r.Matched, fc.Rule)
+		i := slices.IndexFunc(ops, func(op flagOp) bool { return op.flag == flag })
 		switch {
-		case !ok:
-			ops[flag] = &flagOp{add: add, pos: p, rules: []string{fc.Rule}}
-			order = append(order, flag)
-		case op.add == add:
-			if !slices.Contains(op.rules, fc.Rule) {
-				op.rules = append(op.rules, fc.Rule)
+		case i < 0:
+			ops = append(ops, flagOp{flag: flag, add: add, pos: p, rules: []string{fc.Rule}})
+		case ops[i].add == add:
+			if !slices.Contains(ops[i].rules, fc.Rule) {
+				ops[i].rules = append(ops[i].rules, fc.Rule)
 			}
-			op.pos = max(op.pos, p)
-		case p > op.pos || (p == op.pos && !add):
-			ops[flag] = &flagOp{add: add, pos: p, rules: []string{fc.Rule}}
+			ops[i].pos = max(ops[i].pos, p)
+		case p > ops[i].pos || (p == ops[i].pos && !add):
+			ops[i] = flagOp{flag: flag, add: add, pos: p, rules: []string{fc.Rule}}
 		}
 	}
 	for _, fc := range r.AddFlags {
@@ -258,54 +269,36 @@ func (b *builder) add(d *Decision) {
 	for _, fc := range r.RemoveFlags {
 		apply(fc, false)
 	}
-	for _, flag := range order {
-		op := ops[flag]
+	for _, op := range ops {
 		target := b.removeFlags
 		if op.add {
 			target = b.addFlags
 		}
-		set := target[flag]
-		if set == nil {
-			set = make(uidRules)
-			target[flag] = set
-		}
 		for _, rule := range op.rules {
-			set.add(d.UID, rule)
+			target[op.flag] = append(target[op.flag], cause{d.UID, rule})
 		}
-		acted = true
 	}
 
 	for _, t := range r.Copies {
-		set := b.copies[t.Mailbox]
-		if set == nil {
-			set = make(uidRules)
-			b.copies[t.Mailbox] = set
-		}
-		set.add(d.UID, t.Rule)
-		acted = true
+		b.copies[t.Mailbox] = append(b.copies[t.Mailbox], cause{d.UID, t.Rule})
 	}
 
-	if f := r.Final; f != nil && !b.final[d.UID] {
-		switch f.Kind {
-		case rules.FinalMove:
-			set := b.moves[f.Mailbox]
-			if set == nil {
-				set = make(uidRules)
-				b.moves[f.Mailbox] = set
-			}
-			set.add(d.UID, f.Rule)
-			b.final[d.UID], acted = true, true
-		case rules.FinalDelete:
-			b.deletes.add(d.UID, f.Rule)
-			b.final[d.UID], acted = true, true
-		case rules.FinalExpunge:
-			b.expunges.add(d.UID, f.Rule)
-			b.final[d.UID], acted = true, true
-		}
+	f := r.Final
+	if f == nil || (b.final != nil && b.final[d.UID]) {
+		return
 	}
-
-	if _, seen := b.messages[d.UID]; acted && !seen {
-		b.messages[d.UID] = Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject}
+	switch f.Kind {
+	case rules.FinalMove:
+		b.moves[f.Mailbox] = append(b.moves[f.Mailbox], cause{d.UID, f.Rule})
+	case rules.FinalDelete:
+		b.deletes = append(b.deletes, cause{d.UID, f.Rule})
+	case rules.FinalExpunge:
+		b.expunges = append(b.expunges, cause{d.UID, f.Rule})
+	default:
+		return
+	}
+	if b.final != nil {
+		b.final[d.UID] = true
 	}
 }
 
@@ -316,25 +309,27 @@ func (b *builder) plan(mailbox string) *Plan {
 	p.Steps = append(p.Steps, destSteps(StepCopy, b.copies)...)
 	p.Steps = append(p.Steps, destSteps(StepMove, b.moves)...)
 	if len(b.deletes) > 0 {
-		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: imap.SeqSetFromNums(b.deletes.uids()...), Causes: b.deletes.causes()})
+		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: b.deletes.uids(), Causes: b.deletes.causes()})
 	}
 	if len(b.expunges) > 0 {
-		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: imap.SeqSetFromNums(b.expunges.uids()...), Causes: b.expunges.causes()})
+		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: b.expunges.uids(), Causes: b.expunges.causes()})
 	}
-	for _, m := range b.messages {
-		p.Messages = append(p.Messages, m)
+	// Messages sorted by UID, the first description of a repeated UID kept.
+	slices.SortStableFunc(b.messages, func(a, b Message) int { return cmp.Compare(a.UID, b.UID) })
+	p.Messages = slices.CompactFunc(b.messages, func(a, b Message) bool { return a.UID == b.UID })
+	if p.Messages == nil {
+		p.Messages = []Message{}
 	}
-	slices.SortFunc(p.Messages, func(a, b Message) int { return int(int64(a.UID) - int64(b.UID)) })
 	return p
 }
 
 // flagSteps groups flags that apply to exactly the same messages into one
 // step each, so the number of steps is at most the number of distinct flags.
-func flagSteps(kind StepKind, byFlag map[string]uidRules) []Step {
+func flagSteps(kind StepKind, byFlag map[string]causeList) []Step {
 	type group struct {
 		flags []string
 		set   imap.SeqSet
-		msgs  uidRules
+		msgs  causeList
 	}
 	flags := make([]string, 0, len(byFlag))
 	for f := range byFlag {
@@ -344,20 +339,16 @@ func flagSteps(kind StepKind, byFlag map[string]uidRules) []Step {
 	var groups []*group
 	byKey := make(map[string]*group)
 	for _, f := range flags {
-		set := imap.SeqSetFromNums(byFlag[f].uids()...)
+		set := byFlag[f].uids()
 		key := set.String()
 		g := byKey[key]
 		if g == nil {
-			g = &group{set: set, msgs: make(uidRules)}
+			g = &group{set: set}
 			byKey[key] = g
 			groups = append(groups, g)
 		}
 		g.flags = append(g.flags, f)
-		for uid, rs := range byFlag[f] {
-			for _, r := range rs {
-				g.msgs.add(uid, r)
-			}
-		}
+		g.msgs = append(g.msgs, byFlag[f]...)
 	}
 	steps := make([]Step, 0, len(groups))
 	for _, g := range groups {
@@ -367,7 +358,7 @@ func flagSteps(kind StepKind, byFlag map[string]uidRules) []Step {
 }
 
 // destSteps makes one step per destination, destinations sorted by name.
-func destSteps(kind StepKind, byDest map[string]uidRules) []Step {
+func destSteps(kind StepKind, byDest map[string]causeList) []Step {
 	dests := make([]string, 0, len(byDest))
 	for d := range byDest {
 		dests = append(dests, d)
@@ -376,7 +367,7 @@ func destSteps(kind StepKind, byDest map[string]uidRules) []Step {
 	steps := make([]Step, 0, len(dests))
 	for _, d := range dests {
 		msgs := byDest[d]
-		steps = append(steps, Step{Kind: kind, Mailbox: d, UIDs: imap.SeqSetFromNums(msgs.uids()...), Causes: msgs.causes()})
+		steps = append(steps, Step{Kind: kind, Mailbox: d, UIDs: msgs.uids(), Causes: msgs.causes()})
 	}
 	return steps
 }

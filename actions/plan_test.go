@@ -230,3 +230,11 @@ func TestStepString(t *testing.T) {
 		t.Fatalf("Step.String() = %q, want %q", got, want)
 	}
 }
+
+func BenchmarkNewPlan(b *testing.B) {
+	ds := mixedDecisions(60000)
+	b.ResetTimer()
+	for b.Loop() {
+		NewPlan("INBOX", ds)
+	}
+}

@@ -25,6 +25,7 @@ type Conn struct {
 	w    *bufio.Writer
 	tag  int
 	buf  []byte
+	last string // the last tagged status line, tag removed
 }
 
 // Dial connects to addr and reads the greeting.
@@ -65,6 +66,13 @@ func Login(ctx context.Context, addr, user, password, mailbox string) (*Conn, er
 	}
 	return c, nil
 }
+
+// LastStatus returns the last tagged status line read, without its tag,
+// e.g. "OK [APPENDUID 1 42] Append completed.".
+func (c *Conn) LastStatus() string { return c.last }
+
+// SetDeadline sets the read and write deadline of the connection.
+func (c *Conn) SetDeadline(t time.Time) error { return c.conn.SetDeadline(t) }
 
 // Close closes the connection without LOGOUT.
 func (c *Conn) Close() error { return c.conn.Close() }
@@ -155,6 +163,7 @@ func (c *Conn) Wait(tag, cmd string, fn func(resp []byte) error) error {
 		}
 		if len(resp) > len(tag) && resp[len(tag)] == ' ' && string(resp[:len(tag)]) == tag {
 			line := strings.TrimRight(string(resp[len(tag)+1:]), "\r\n")
+			c.last = line
 			if fnErr != nil {
 				return fnErr
 			}

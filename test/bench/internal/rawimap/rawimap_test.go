@@ -46,7 +46,6 @@ func TestParseFetch(t *testing.T) {
 	}
 }
 
-
 // TestCommand runs Command against a scripted peer: untagged data with a
 // literal, then the tagged OK; then a tagged NO.
 func TestCommand(t *testing.T) {

@@ -142,11 +142,9 @@ func (c *Client) readOther(d *imapwire.Decoder, m *FetchMessage, item string) er
 			return err
 		}
 	}
-	if !d.AtEOL() {
-		if b, _ := d.Peek(); b != ')' {
-			if err := d.SP(); err != nil {
-				return err
-			}
+	if b, _ := d.Peek(); b == ' ' {
+		d.SkipSpaces()
+		if b, _ := d.Peek(); b != ')' && b != '\r' && b != '\n' {
 			raw = append(raw, ' ')
 			var err error
 			if raw, err = d.AppendValue(raw); err != nil {

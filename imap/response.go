@@ -98,6 +98,7 @@ func protocolError(err error) error {
 // readRaw keeps an untagged response verbatim for Execute, then re-parses
 // the copy to keep the Client's state current.
 func (c *Client) readRaw() error {
+	c.dec.SkipSpaces()
 	line, err := c.dec.RawLine(append(c.rawBuf[:0], "* "...))
 	c.rawBuf = line[:0]
 	if err != nil {
@@ -375,8 +376,9 @@ func (c *Client) onStatus(s *status) {
 		c.deliver(Update{Kind: UpdateBye, Text: s.text, Code: s.code})
 	case s.code == "ALERT":
 		c.deliver(Update{Kind: UpdateAlert, Text: s.text, Code: s.code})
-	case s.status == "OK" && s.code != "" && c.cur != nil && c.cur.sel != nil:
-		// part of the SELECT answer, already applied
+	case s.status == "OK" && stateCodes[s.code]:
+		// mailbox state (SELECT answer, COPYUID of MOVE...): applied or
+		// returned by the command in flight
 	case s.status == "OK" && c.idle != nil && s.code == "":
 		// "* OK Still here" keep-alives during IDLE
 	default:
@@ -394,6 +396,13 @@ func (c *Client) onStatus(s *status) {
 		c.deliver(Update{Kind: UpdateOther, Text: text, Code: s.code})
 	}
 }
+
+// stateCodes are response codes whose data is applied to the Client's
+// state or returned by a command, so an untagged OK carrying one is not an
+// update by itself.
+var stateCodes = map[string]bool{"UIDVALIDITY": true, "UIDNEXT": true, "UNSEEN": true, "HIGHESTMODSEQ": true,
+	"NOMODSEQ": true, "PERMANENTFLAGS": true, "READ-ONLY": true, "READ-WRITE": true, "COPYUID": true,
+	"APPENDUID": true, "CAPABILITY": true, "CLOSED": true}
 
 func (c *Client) onExists(n uint32) {
 	c.smu.Lock()

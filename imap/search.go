@@ -146,19 +146,19 @@ func (b *builder) searchKeys(sc *SearchCriteria) error {
 			return err
 		}
 		b.sp()
-		if err := b.str(h[1]); err != nil {
+		if err := b.astring(h[1]); err != nil {
 			return err
 		}
 	}
 	for _, s := range sc.Body {
 		key("BODY ")
-		if err := b.str(s); err != nil {
+		if err := b.astring(s); err != nil {
 			return err
 		}
 	}
 	for _, s := range sc.Text {
 		key("TEXT ")
-		if err := b.str(s); err != nil {
+		if err := b.astring(s); err != nil {
 			return err
 		}
 	}

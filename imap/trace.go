@@ -72,12 +72,14 @@ func (s *serverTrace) feed(b []byte) {
 			return
 		}
 		b = b[i+1:]
-		s.line = append(s.line, '\n')
+		if len(s.line) > 0 && s.line[len(s.line)-1] == '\r' {
+			s.line = s.line[:len(s.line)-1]
+		}
 		if n, ok := literalAtEnd(s.line); ok {
 			s.skip = n
-			s.line = append(s.line[:len(s.line)-1], " <"...)
+			s.line = append(s.line, " <"...)
 			s.line = strconv.AppendInt(s.line, n, 10)
-			s.line = append(s.line, " bytes>\n"...)
+			s.line = append(s.line, " bytes>"...)
 		}
 		s.t.line("S: ", s.line)
 		s.line = s.line[:0]

@@ -306,10 +306,10 @@ func (d *Decoder) String() ([]byte, error) {
 	if err != nil {
 		return nil, eof(err)
 	}
-	switch b {
-	case '"':
+	switch {
+	case b == '"':
 		return d.quoted()
-	case '{', '~':
+	case d.atLiteral():
 		d.scratch, err = d.LiteralInto(d.scratch[:0])
 		return d.scratch, err
 	}
@@ -322,7 +322,7 @@ func (d *Decoder) AString() ([]byte, error) {
 	if err != nil {
 		return nil, eof(err)
 	}
-	if b == '"' || b == '{' || b == '~' {
+	if b == '"' || d.atLiteral() {
 		return d.String()
 	}
 	d.scratch = d.scratch[:0]
@@ -348,11 +348,10 @@ func (d *Decoder) NString() (s []byte, isNil bool, err error) {
 // NStringInto reads a string or NIL like NString, but a literal goes into
 // dst (grown as needed) instead of the scratch buffer. Used for message data.
 func (d *Decoder) NStringInto(dst []byte) (s []byte, isNil bool, err error) {
-	b, err := d.Peek()
-	if err != nil {
+	if _, err := d.Peek(); err != nil {
 		return dst, false, eof(err)
 	}
-	if b == '{' || b == '~' {
+	if d.atLiteral() {
 		s, err = d.LiteralInto(dst)
 		return s, false, err
 	}
@@ -402,6 +401,22 @@ func (d *Decoder) quoted() ([]byte, error) {
 			return nil, syntaxf("line break in quoted string")
 		}
 	}
+}
+
+// atLiteral reports whether a literal ("{" or literal8 "~{") comes next.
+func (d *Decoder) atLiteral() bool {
+	b, err := d.r.Peek(1)
+	if err != nil {
+		return false
+	}
+	if b[0] == '{' {
+		return true
+	}
+	if b[0] != '~' {
+		return false
+	}
+	b, err = d.r.Peek(2)
+	return err == nil && b[1] == '{'
 }
 
 // LiteralHeader reads a literal announcement "{n}" CRLF, "{n+}" or the
@@ -716,7 +731,8 @@ func (d *Decoder) SkipValue() error {
 	case '"':
 		_, err := d.quoted()
 		return err
-	case '{', '~':
+	}
+	if d.atLiteral() {
 		_, err := d.DiscardLiteral()
 		return err
 	}
@@ -793,7 +809,8 @@ func (d *Decoder) AppendValue(dst []byte) ([]byte, error) {
 			return dst, err
 		}
 		return AppendQuoted(dst, string(s)), nil
-	case '{', '~':
+	}
+	if d.atLiteral() {
 		n, err := d.LiteralHeader()
 		if err != nil {
 			return dst, err

@@ -142,7 +142,7 @@ func TestParseSearch(t *testing.T) {
 	}{
 		{"* SEARCH 2 3 6", []uint32{2, 3, 6}}, // RFC 3501 section 7.2.5
 		{"* SEARCH", nil},
-		{"* SEARCH 2 5 (MODSEQ 917162500)", []uint32{2, 5}},                       // RFC 7162 section 3.1.5
+		{"* SEARCH 2 5 (MODSEQ 917162500)", []uint32{2, 5}},                           // RFC 7162 section 3.1.5
 		{`* ESEARCH (TAG "A282") UID MIN 2 COUNT 3 ALL 2,10:11`, []uint32{2, 10, 11}}, // RFC 4731
 	}
 	for _, tt := range tests {
@@ -204,8 +204,8 @@ func TestParseFetchFull(t *testing.T) {
 		Envelope: &Envelope{
 			Date: "Wed, 17 Jul 1996 02:23:25 -0700 (PDT)", Subject: "IMAP4rev1 WG mtg summary and minutes",
 			From: []Address{gray}, Sender: []Address{gray}, ReplyTo: []Address{gray},
-			To: []Address{{Mailbox: "imap", Host: "cac.washington.edu"}},
-			Cc: []Address{{Mailbox: "minutes", Host: "CNRI.Reston.VA.US"}, {Name: "John Klensin", Mailbox: "KLENSIN", Host: "MIT.EDU"}},
+			To:        []Address{{Mailbox: "imap", Host: "cac.washington.edu"}},
+			Cc:        []Address{{Mailbox: "minutes", Host: "CNRI.Reston.VA.US"}, {Name: "John Klensin", Mailbox: "KLENSIN", Host: "MIT.EDU"}},
 			MessageID: "<B27397-0100000@cac.washington.edu>",
 		},
 		BodyStructure: &BodyStructure{Type: "text", Subtype: "plain", Params: map[string]string{"charset": "US-ASCII"},
@@ -364,4 +364,3 @@ func TestHugeLiteralNotAllocated(t *testing.T) {
 		t.Fatalf("60 MB literal announcement with 16 bytes of data allocated %d bytes", grew)
 	}
 }
-

@@ -66,7 +66,7 @@ type benchLine struct {
 // goBench runs `go test -run ^$ -bench pattern -benchmem` in dir on pkg and
 // returns the result lines.
 func (b *runner) goBench(ctx context.Context, dir, pkg, pattern string, env ...string) ([]benchLine, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "-benchtime", "3x", pkg)
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	t0 := time.Now()

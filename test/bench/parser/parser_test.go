@@ -100,8 +100,10 @@ func (c *replayConn) Close() error {
 	return nil
 }
 
-func (c *replayConn) LocalAddr() net.Addr                { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-func (c *replayConn) RemoteAddr() net.Addr               { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143} }
+func (c *replayConn) LocalAddr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+func (c *replayConn) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 143}
+}
 func (c *replayConn) SetDeadline(t time.Time) error      { return nil }
 func (c *replayConn) SetReadDeadline(t time.Time) error  { return nil }
 func (c *replayConn) SetWriteDeadline(t time.Time) error { return nil }

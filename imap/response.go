@@ -246,12 +246,6 @@ func (c *Client) untagged(d *imapwire.Decoder) error {
 	case "ENABLED":
 		var caps []Cap
 		for !d.AtEOL() {
-			if err := d.SP(); err != nil {
-				return err
-			}
-			if d.AtEOL() {
-				break
-			}
 			a, err := d.Atom()
 			if err != nil {
 				return err

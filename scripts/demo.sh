@@ -38,12 +38,21 @@ echo "== $n sample messages in $maildir; running the rules in examples/demo.toml
 ./bin/mailrules run --all -c examples/demo.toml --state "$demo/state.db" --log-format console
 echo
 echo "== where the mail went"
+# decode prints RFC 2047 encoded subjects readably when perl's Encode is there.
+decode() {
+	if perl -MEncode -e1 2>/dev/null; then
+		perl -CS -MEncode -ne 'print Encode::decode("MIME-Header", $_)'
+	else
+		cat
+	fi
+}
 show() {
 	local dir=$1 label=$2 count
 	count=$(find "$dir/cur" "$dir/new" -type f 2>/dev/null | wc -l)
+	[ "$count" -gt 0 ] || [ "$label" = INBOX ] || return 0
 	printf '%-28s %2d message(s)\n' "$label" "$count"
 	find "$dir/cur" "$dir/new" -type f 2>/dev/null | sort | while read -r m; do
-		subject=$(grep -m1 -i '^Subject:' "$m" | tr -d '\r' | cut -c10-)
+		subject=$(grep -m1 -i '^Subject:' "$m" | tr -d '\r' | cut -c10- | decode)
 		flags=${m##*:2,}
 		[ "$flags" = "$m" ] && flags=""
 		printf '    %-60s %s\n' "${subject:0:60}" "${flags:+[$flags]}"

@@ -1,18 +1,125 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mailrules/mailrules/engine"
 )
 
-// cmdRun does one pass over every account.
-func cmdRun(args []string) int {
-	fmt.Fprintln(os.Stderr, "mailrules run: not yet implemented")
-	return 1
+// engineFlags are the flags run and watch share.
+type engineFlags struct {
+	config    *string
+	state     string
+	dryRun    bool
+	logFormat string
+	logLevel  string
+	trace     string
 }
 
-// cmdWatch keeps watching every account for new mail.
+func (f *engineFlags) register(fs *flag.FlagSet) {
+	f.config = configFlag(fs)
+	fs.StringVar(&f.state, "state", "", "state database `file` (default: the config's state, else $XDG_STATE_HOME/mailrules/state.db)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be done; change nothing (mailboxes are opened read-only)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.trace, "trace", "", "write the IMAP protocol trace (credentials redacted) to `file`")
+}
+
+// cmdRun is `mailrules run`: one pass over every account and mailbox, for cron.
+func cmdRun(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f engineFlags
+	f.register(fs)
+	all := fs.Bool("all", false, "apply the rules to every message, not only to mail that arrived since the last pass")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: mailrules run [-c FILE] [--all] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx) }, *all)
+}
+
+// cmdWatch is `mailrules watch`: the daemon.
 func cmdWatch(args []string) int {
-	fmt.Fprintln(os.Stderr, "mailrules watch: not yet implemented")
-	return 1
+	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
+	var f engineFlags
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: mailrules watch [-c FILE] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error { return e.Watch(ctx) }, false)
+}
+
+func exitUsage(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitConfig
+}
+
+// runEngine loads the configuration, opens the state and the log, and runs
+// fn until it returns or SIGINT/SIGTERM asks it to stop (the batch in
+// flight is finished first).
+func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.Engine) error, all bool) int {
+	if len(rest) > 0 {
+		fmt.Fprintf(os.Stderr, "mailrules: unexpected arguments %q\n", rest)
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*f.config, os.Stderr)
+	if !ok {
+		return exitConfig
+	}
+	log, err := engine.NewLogger(&engine.LogOptions{Format: f.logFormat, Level: f.logLevel})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+		return exitConfig
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+
+	statePath := f.state
+	if statePath == "" {
+		statePath = cfg.StatePath
+	}
+	if statePath == "" {
+		statePath = engine.DefaultStatePath()
+	}
+	store, err := engine.OpenStore(statePath)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+		return exitFailure
+	}
+	defer store.Close()
+
+	var trace io.Writer
+	if f.trace != "" {
+		tf, err := os.OpenFile(f.trace, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mailrules: trace: %v\n", err)
+			return exitFailure
+		}
+		defer tf.Close()
+		trace = tf
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := engine.New(cfg, store, log, &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace})
+	if err := fn(ctx, e); err != nil {
+		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -1,0 +1,131 @@
+// Package engine runs mailrules: it loads the configuration, connects to
+// each account, finds the messages that are new since the last pass, fetches
+// exactly what the rules read, evaluates the rules while the fetch streams,
+// hands the decisions to the actions package and records progress in the
+// state store. Run does one pass (for cron); Watch keeps going, waiting for
+// new mail with IDLE or polling, and reconnects after faults.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Options changes how the engine runs. A nil *Options is the zero value.
+type Options struct {
+	// DryRun opens mailboxes read-only (EXAMINE), prints the plan to Out
+	// and changes nothing, neither on the server nor in the state store.
+	DryRun bool
+	// All applies the rules to every message in each mailbox, not only to
+	// the ones that arrived since the last pass.
+	All bool
+	// Out receives the dry-run plans; nil means io.Discard.
+	Out io.Writer
+	// Trace, if set, receives the IMAP protocol trace of every connection,
+	// with credentials redacted.
+	Trace io.Writer
+	// Now returns the time a pass uses for "now" in rules; nil means
+	// time.Now.
+	Now func() time.Time
+	// MinBackoff and MaxBackoff bound the reconnect delay in Watch;
+	// zero means 1 s and 5 min.
+	MinBackoff, MaxBackoff time.Duration
+}
+
+// Engine carries out passes for a loaded configuration.
+type Engine struct {
+	cfg   *Config
+	store *Store
+	log   *zap.Logger
+	opts  Options
+}
+
+// New returns an engine for cfg that records progress in store and logs to
+// log. A nil opts is equivalent to a zero Options.
+func New(cfg *Config, store *Store, log *zap.Logger, opts *Options) *Engine {
+	e := &Engine{cfg: cfg, store: store, log: log}
+	if opts != nil {
+		e.opts = *opts
+	}
+	if e.opts.Out == nil {
+		e.opts.Out = io.Discard
+	}
+	if e.opts.Now == nil {
+		e.opts.Now = time.Now
+	}
+	if e.opts.MinBackoff <= 0 {
+		e.opts.MinBackoff = time.Second
+	}
+	if e.opts.MaxBackoff <= 0 {
+		e.opts.MaxBackoff = 5 * time.Minute
+	}
+	return e
+}
+
+// Run does one pass over every mailbox of every account: accounts in
+// parallel, the mailboxes of one account in order on one connection. A
+// mailbox that fails does not stop the others; the failures are returned
+// together. When ctx is cancelled (SIGTERM), the batch in flight finishes
+// and no new mailbox is started.
+func (e *Engine) Run(ctx context.Context) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, acct := range e.cfg.Accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.runAccount(ctx, acct); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// runAccount passes over the account's mailboxes on one connection,
+// reconnecting once for the next mailbox when the connection breaks.
+func (e *Engine) runAccount(ctx context.Context, acct *Account) error {
+	log := e.log.With(zap.String("account", acct.Name))
+	var (
+		s    *session
+		errs []error
+	)
+	defer func() {
+		if s != nil {
+			s.logout()
+		}
+	}()
+	for _, mailbox := range acct.Mailboxes {
+		if ctx.Err() != nil {
+			log.Info("stopping before next mailbox", zap.String("mailbox", mailbox))
+			break
+		}
+		if s == nil {
+			var err error
+			if s, err = e.connect(ctx, acct); err != nil {
+				return fmt.Errorf("account %q: %w", acct.Name, err)
+			}
+		}
+		if _, err := s.pass(ctx, mailbox); err != nil {
+			log.Error("pass failed", zap.String("mailbox", mailbox), zap.Error(err))
+			errs = append(errs, fmt.Errorf("account %q mailbox %q: %w", acct.Name, mailbox, err))
+			if s.broken() {
+				s.close()
+				s = nil
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

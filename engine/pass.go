@@ -1,0 +1,342 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/textproto"
+	"sort"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// bodyLimit caps how much of a message is fetched when a rule reads the
+// body or attachments: BODY.PEEK[]<0.bodyLimit>.
+const bodyLimit = 1 << 20
+
+// PassSummary is what one pass over one mailbox did.
+type PassSummary struct {
+	Account, Mailbox string
+	// Examined counts the messages evaluated.
+	Examined int
+	// Matched counts, per rule name, the messages whose condition held.
+	Matched map[string]int
+	// Actions counts the messages per plan step kind that were acted on.
+	Actions map[string]int
+	// Errors counts rule evaluation failures.
+	Errors int
+	// Elapsed is the wall time of the pass.
+	Elapsed time.Duration
+}
+
+// pass evaluates the rules over one mailbox and carries out the decisions.
+// It does not stop half way when ctx is cancelled after the fetch: the batch
+// in flight is finished so that the state stays exact.
+func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error) {
+	start := time.Now()
+	e := s.e
+	log := s.log.With(zap.String("mailbox", mailbox))
+	sum := &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}}
+	rs := e.cfg.Rules.For(s.acct.Name, mailbox)
+	if rs.Len() == 0 {
+		log.Debug("no rule applies to this mailbox")
+		return sum, nil
+	}
+	// Finish the batch in flight even after a signal, within bounds.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+	defer cancel()
+
+	status, err := s.open(work, mailbox)
+	if err != nil {
+		return sum, err
+	}
+	st, known, err := e.store.Get(s.acct.Name, mailbox)
+	if err != nil {
+		return sum, err
+	}
+	if known && st.UIDValidity != status.UIDValidity {
+		log.Warn("UIDVALIDITY changed: the server renumbered this mailbox; existing mail is left alone and only mail arriving from now on is treated as new",
+			zap.Uint32("old", st.UIDValidity), zap.Uint32("new", status.UIDValidity))
+		known = false
+	}
+	if !known {
+		st = MailboxState{UIDValidity: status.UIDValidity, HighestUID: lastUID(status)}
+		if !e.opts.All && !e.opts.DryRun {
+			if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
+				return sum, err
+			}
+		}
+		if !e.opts.All {
+			log.Info("first pass over this mailbox: existing mail is left alone (run with --all to apply the rules to it)",
+				zap.Uint32("messages", status.Exists), zap.Uint32("highest_uid", st.HighestUID))
+		}
+	}
+	if st.Pending != nil {
+		if err := s.resume(work, mailbox, &st, log); err != nil {
+			return sum, err
+		}
+	}
+
+	highest := st.HighestUID
+	sweep := e.opts.All || rs.HasScopeAll()
+	if !sweep && status.UIDNext != 0 && status.UIDNext <= highest+1 {
+		sum.Elapsed = time.Since(start)
+		log.Debug("nothing new", zap.Uint32("highest_uid", highest))
+		return sum, nil
+	}
+	set := imap.SeqSet{{Start: highest + 1, Stop: 0}}
+	if sweep {
+		set = imap.SeqSet{{Start: 1, Stop: 0}}
+	}
+
+	needs := rs.Needs()
+	items, headerOnly := fetchItems(needs, e.opts.DryRun)
+	now := e.opts.Now()
+	var decisions []actions.Decision
+	maxUID := highest
+	msg := rules.Message{Account: s.acct.Name, Mailbox: mailbox}
+	err = s.client.UIDFetch(work, set, items, func(m *imap.FetchMessage) error {
+		isNew := e.opts.All || m.UID > highest
+		// "UID n:*" also returns the last message when n is past it
+		// (RFC 3501 section 6.4.8), so filter here.
+		if m.UID == 0 || (!isNew && !sweep) {
+			return nil
+		}
+		maxUID = max(maxUID, m.UID)
+		msg.UID, msg.Flags, msg.InternalDate, msg.Size, msg.New = m.UID, m.Flags, m.InternalDate, m.Size, isNew
+		msg.Header, msg.Raw = nil, nil
+		if len(m.Sections) > 0 {
+			data := m.Sections[0].Data
+			if headerOnly {
+				msg.Header = data
+			} else {
+				msg.Raw = data
+				msg.Header = headerBlock(data)
+			}
+		}
+		res := rs.Evaluate(&msg, now)
+		sum.Examined++
+		for _, name := range res.Matched {
+			sum.Matched[name]++
+		}
+		for _, err := range res.Errors {
+			sum.Errors++
+			log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
+		}
+		if hasActions(&res) {
+			decisions = append(decisions, decide(m.UID, msg.Header, res, e.opts.DryRun))
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, s.note(fmt.Errorf("fetch %s in %q: %w", set, mailbox, err))
+	}
+
+	plan := actions.NewPlan(mailbox, decisions)
+	if e.opts.DryRun {
+		fmt.Fprintf(e.opts.Out, "== %s / %s (dry run: nothing changed)\n", s.acct.Name, mailbox)
+		plan.Print(e.opts.Out)
+		sum.Elapsed = time.Since(start)
+		s.logSummary(log, sum)
+		return sum, nil
+	}
+	if len(plan.Steps) > 0 {
+		raw, err := json.Marshal(plan)
+		if err != nil {
+			return sum, fmt.Errorf("encode plan: %w", err)
+		}
+		st.Pending = &Journal{UIDValidity: status.UIDValidity, HighestUID: maxUID, Plan: raw}
+		if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
+			return sum, err
+		}
+		report, err := plan.Execute(work, s.client, s.actionOptions(mailbox, &st, log))
+		if err != nil {
+			return sum, s.note(fmt.Errorf("carry out plan for %q: %w", mailbox, err))
+		}
+		for kind, n := range report.Messages() {
+			sum.Actions[kind] += n
+		}
+	}
+	st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
+	if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
+		return sum, err
+	}
+	sum.Elapsed = time.Since(start)
+	s.logSummary(log, sum)
+	return sum, nil
+}
+
+// open selects the mailbox, or examines it for a dry run.
+func (s *session) open(ctx context.Context, mailbox string) (*imap.MailboxStatus, error) {
+	var (
+		status *imap.MailboxStatus
+		err    error
+	)
+	if s.e.opts.DryRun {
+		status, err = s.client.Examine(ctx, mailbox)
+	} else {
+		status, err = s.client.Select(ctx, mailbox, nil)
+	}
+	if err != nil {
+		return nil, s.note(fmt.Errorf("select %q: %w", mailbox, err))
+	}
+	return status, nil
+}
+
+// resume finishes a journaled batch: the steps the server confirmed are
+// skipped, the others carried out, then the batch's highest UID recorded.
+func (s *session) resume(ctx context.Context, mailbox string, st *MailboxState, log *zap.Logger) error {
+	j := st.Pending
+	if j.UIDValidity != st.UIDValidity {
+		log.Warn("dropping an unfinished batch from before a UIDVALIDITY change")
+		st.Pending = nil
+		return nil
+	}
+	var plan actions.Plan
+	if err := json.Unmarshal(j.Plan, &plan); err != nil {
+		return fmt.Errorf("decode unfinished plan for %q: %w", mailbox, err)
+	}
+	if s.e.opts.DryRun {
+		fmt.Fprintf(s.e.opts.Out, "== %s / %s: unfinished batch from an earlier pass (dry run: not resumed)\n", s.acct.Name, mailbox)
+		plan.Print(s.e.opts.Out)
+		return nil
+	}
+	log.Info("resuming an unfinished batch", zap.Int("steps", len(plan.Steps)), zap.Ints("done", j.Done))
+	opts := s.actionOptions(mailbox, st, log)
+	opts.Skip = j.IsDone
+	if _, err := plan.Execute(ctx, s.client, opts); err != nil {
+		return s.note(fmt.Errorf("resume plan for %q: %w", mailbox, err))
+	}
+	st.HighestUID, st.Pending = max(st.HighestUID, j.HighestUID), nil
+	return s.e.store.Put(s.acct.Name, mailbox, *st)
+}
+
+// actionOptions returns the options for executing a plan, journaling every
+// confirmed step into st.
+func (s *session) actionOptions(mailbox string, st *MailboxState, log *zap.Logger) *actions.Options {
+	return &actions.Options{
+		Delimiter:    s.delim,
+		Trash:        s.acct.Trash,
+		AllowExpunge: s.acct.Expunge,
+		Subscribe:    s.acct.Subscribe,
+		Logger:       s.log,
+		OnStepDone: func(step int) {
+			st.Pending.Done = append(st.Pending.Done, step)
+			if err := s.e.store.Put(s.acct.Name, mailbox, *st); err != nil {
+				log.Error("journal step", zap.Int("step", step), zap.Error(err))
+			}
+		},
+	}
+}
+
+// logSummary writes the per-pass summary line.
+func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
+	log.Info("pass done",
+		zap.Int("examined", sum.Examined),
+		zap.Any("matched", sortedCounts(sum.Matched)),
+		zap.Any("actions", sortedCounts(sum.Actions)),
+		zap.Int("rule_errors", sum.Errors),
+		zap.Duration("elapsed", sum.Elapsed))
+}
+
+// sortedCounts renders counts as "name=n" strings in name order, so log
+// lines are stable.
+func sortedCounts(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// lastUID is the highest UID the mailbox can hold right now.
+func lastUID(status *imap.MailboxStatus) uint32 {
+	if status.UIDNext == 0 {
+		return 0
+	}
+	return status.UIDNext - 1
+}
+
+// fetchItems turns what the rules need into FETCH items. headerOnly is false
+// when the one body section fetched is the whole (truncated) message. The
+// Message-ID is always fetched so that every action can be logged with it;
+// a dry run also fetches From and Subject to print the plan.
+func fetchItems(needs rules.Needs, dryRun bool) (items []imap.FetchItem, headerOnly bool) {
+	items = []imap.FetchItem{imap.FetchUID}
+	if needs.Flags {
+		items = append(items, imap.FetchFlags)
+	}
+	if needs.InternalDate {
+		items = append(items, imap.FetchInternalDate)
+	}
+	if needs.Size {
+		items = append(items, imap.FetchRFC822Size)
+	}
+	switch {
+	case needs.Body:
+		return append(items, imap.FetchSection("", true, 0, bodyLimit)), false
+	case needs.AllHeaders:
+		return append(items, imap.FetchSection("HEADER", true, 0, -1)), true
+	}
+	fields := append([]string{}, needs.Headers...)
+	fields = appendMissing(fields, "MESSAGE-ID")
+	if dryRun {
+		fields = appendMissing(fields, "FROM", "SUBJECT")
+	}
+	return append(items, imap.FetchHeaderFields(fields...)), true
+}
+
+func appendMissing(list []string, names ...string) []string {
+next:
+	for _, n := range names {
+		for _, have := range list {
+			if have == n {
+				continue next
+			}
+		}
+		list = append(list, n)
+	}
+	return list
+}
+
+// headerBlock returns the header part of a raw message: up to and including
+// the first empty line.
+func headerBlock(raw []byte) []byte {
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		return raw[:i+4]
+	}
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		return raw[:i+2]
+	}
+	return raw
+}
+
+func hasActions(r *rules.Result) bool {
+	return len(r.AddFlags) > 0 || len(r.RemoveFlags) > 0 || len(r.Copies) > 0 || r.Final != nil
+}
+
+// decide copies what the plan keeps of a message out of the fetch buffer,
+// which is only valid during the fetch callback.
+func decide(uid uint32, header []byte, res rules.Result, dryRun bool) actions.Decision {
+	d := actions.Decision{UID: uid, Result: res}
+	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
+	if err != nil && len(h) == 0 {
+		return d
+	}
+	d.MessageID = h.Get("Message-Id")
+	if dryRun {
+		dec := new(mime.WordDecoder)
+		d.From, _ = dec.DecodeHeader(h.Get("From"))
+		d.Subject, _ = dec.DecodeHeader(h.Get("Subject"))
+	}
+	return d
+}

@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/imap/sasl"
+)
+
+// commandTimeout bounds every IMAP exchange that has no tighter deadline,
+// so a silent server cannot hang a pass forever.
+const commandTimeout = 2 * time.Minute
+
+// session is one logged-in connection of one account.
+type session struct {
+	e      *Engine
+	acct   *Account
+	client *imap.Client
+	log    *zap.Logger
+	// delim is the server's hierarchy delimiter ("" when flat).
+	delim string
+	// err is the first connection-level error seen; the session is then
+	// unusable.
+	err error
+}
+
+// connect dials the account as configured, authenticates, and learns the
+// hierarchy delimiter.
+func (e *Engine) connect(ctx context.Context, acct *Account) (*session, error) {
+	return e.connectWith(ctx, acct, nil)
+}
+
+// connectWith is connect with a handler for unsolicited updates (Watch).
+func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(imap.Update)) (*session, error) {
+	log := e.log.With(zap.String("account", acct.Name))
+	opts := &imap.Options{
+		Trace:             e.opts.Trace,
+		UpdateHandler:     updates,
+		AllowInsecureAuth: acct.AllowInsecure,
+	}
+	dctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+
+	var (
+		c   *imap.Client
+		err error
+	)
+	addr := net.JoinHostPort(acct.Host, strconv.Itoa(acct.Port))
+	tlsCfg := &tls.Config{ServerName: acct.Host, InsecureSkipVerify: acct.TLSSkipVerify}
+	switch {
+	case len(acct.Command) > 0:
+		c, err = imap.DialCommand(dctx, opts, acct.Command[0], acct.Command[1:]...)
+		addr = acct.Command[0]
+	case acct.TLS == "implicit":
+		c, err = imap.DialTLS(dctx, addr, tlsCfg, opts)
+	case acct.TLS == "starttls":
+		c, err = imap.DialStartTLS(dctx, addr, tlsCfg, opts)
+	default:
+		c, err = imap.Dial(dctx, addr, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	s := &session{e: e, acct: acct, client: c, log: log}
+	if c.State() == imap.NotAuthenticated {
+		if err := s.authenticate(dctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	list, err := c.List(dctx, "", "")
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("list hierarchy delimiter: %w", err)
+	}
+	if len(list) > 0 {
+		s.delim = list[0].Delim
+	}
+	log.Debug("connected", zap.String("server", addr), zap.String("delimiter", s.delim))
+	return s, nil
+}
+
+// authenticate logs in with the account's credentials. The secret is
+// resolved here, used once and never logged.
+func (s *session) authenticate(ctx context.Context) error {
+	acct, c := s.acct, s.client
+	if acct.Password == nil {
+		return fmt.Errorf("log in as %q: no password source configured", acct.Username)
+	}
+	password, err := acct.Password.Resolve(ctx)
+	if err != nil {
+		return fmt.Errorf("log in as %q: %w", acct.Username, err)
+	}
+	switch acct.Auth {
+	case "", "plain":
+		if c.Caps().Has(imap.Cap("AUTH=PLAIN")) {
+			err = c.Authenticate(ctx, sasl.Plain("", acct.Username, password))
+		} else {
+			err = c.Login(ctx, acct.Username, password)
+		}
+	case "login":
+		err = c.Login(ctx, acct.Username, password)
+	default:
+		return fmt.Errorf("log in as %q: auth %q is not supported yet", acct.Username, acct.Auth)
+	}
+	if err != nil {
+		return fmt.Errorf("log in as %q: %w", acct.Username, err)
+	}
+	return nil
+}
+
+// broken reports whether the connection can no longer be used.
+func (s *session) broken() bool {
+	return s.err != nil
+}
+
+// note records err as the session's fatal error when it is connection-level
+// and returns it unchanged.
+func (s *session) note(err error) error {
+	if err != nil && s.err == nil && errors.Is(err, imap.ErrAbort) {
+		s.err = err
+	}
+	return err
+}
+
+// logout ends the session politely, then closes the connection.
+func (s *session) logout() {
+	if s.err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := s.client.Logout(ctx); err != nil {
+			s.log.Debug("logout", zap.Error(err))
+		}
+		cancel()
+	}
+	s.close()
+}
+
+// close closes the connection without LOGOUT.
+func (s *session) close() {
+	if err := s.client.Close(); err != nil {
+		s.log.Debug("close", zap.Error(err))
+	}
+}

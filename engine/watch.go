@@ -1,0 +1,146 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/imap"
+)
+
+// defaultPollInterval is how often a mailbox is checked with NOOP when the
+// server has no IDLE and the account sets no poll_interval.
+const defaultPollInterval = time.Minute
+
+// Watch runs until ctx is cancelled: every mailbox of every account gets its
+// own goroutine and connection, which does a pass, then waits for new mail
+// (IDLE, re-issued before the server's 30-minute timeout; or NOOP polling
+// every poll_interval when the server lacks IDLE) and does another pass. A
+// broken connection is re-established with exponential backoff and jitter;
+// the pass then resumes from the state store. When ctx is cancelled the
+// batch in flight finishes, the connections log out, and Watch returns nil.
+func (e *Engine) Watch(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, acct := range e.cfg.Accounts {
+		for _, mailbox := range acct.Mailboxes {
+			if e.cfg.Rules.For(acct.Name, mailbox).Len() == 0 {
+				e.log.Info("no rule applies; not watching", zap.String("account", acct.Name), zap.String("mailbox", mailbox))
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.watchMailbox(ctx, acct, mailbox)
+			}()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+// watchMailbox keeps one mailbox watched until ctx ends, reconnecting after
+// failures.
+func (e *Engine) watchMailbox(ctx context.Context, acct *Account, mailbox string) {
+	log := e.log.With(zap.String("account", acct.Name), zap.String("mailbox", mailbox))
+	b := newBackoff(e.opts.MinBackoff, e.opts.MaxBackoff)
+	for ctx.Err() == nil {
+		err := e.watchOnce(ctx, acct, mailbox, b.reset)
+		if ctx.Err() != nil {
+			break
+		}
+		wait := b.delay()
+		log.Warn("connection lost; reconnecting", zap.Error(err), zap.Duration("in", wait))
+		if !sleep(ctx, wait) {
+			break
+		}
+	}
+	log.Info("stopped watching")
+}
+
+// watchOnce connects, then alternates passes and waits until the connection
+// fails (returned) or ctx ends (nil). connected is called once the first
+// pass succeeded, to reset the reconnect backoff.
+func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, connected func()) error {
+	// Set by the client's reader when the server reports new messages
+	// outside IDLE (e.g. in a NOOP response while polling).
+	var changed atomic.Bool
+	s, err := e.connectWith(ctx, acct, func(u imap.Update) {
+		if u.Kind == imap.UpdateExists || u.Kind == imap.UpdateRecent {
+			changed.Store(true)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer s.logout()
+	first := true
+	for {
+		changed.Store(false)
+		if _, err := s.pass(ctx, mailbox); err != nil {
+			return err
+		}
+		if first {
+			connected()
+			first = false
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if s.client.Has(imap.CapIdle) {
+			if err := s.idle(ctx, &changed); err != nil {
+				return s.note(err)
+			}
+		} else if err := s.poll(ctx, &changed); err != nil {
+			return s.note(err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// idle waits in IDLE until the server announces new mail or ctx ends.
+func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
+	if changed.Load() {
+		return nil
+	}
+	idleCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	err := s.client.Idle(idleCtx, func(u imap.Update) {
+		switch u.Kind {
+		case imap.UpdateExists, imap.UpdateRecent:
+			changed.Store(true)
+			stop()
+		case imap.UpdateBye:
+			stop()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("idle: %w", err)
+	}
+	return nil
+}
+
+// poll waits poll_interval, then asks the server for news with NOOP.
+func (s *session) poll(ctx context.Context, changed *atomic.Bool) error {
+	interval := s.acct.PollInterval
+	if interval <= 0 {
+		interval = defaultPollInterval
+	}
+	for !changed.Load() {
+		if !sleep(ctx, interval) {
+			return nil
+		}
+		nctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		err := s.client.Noop(nctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("noop: %w", err)
+		}
+	}
+	return nil
+}

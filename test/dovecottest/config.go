@@ -16,8 +16,8 @@ type configParams struct {
 	instance                        string
 	mailUID, mailGID                int
 	root                            bool   // master runs as root
-	selfUser                        string // non-root: the account everything runs as
-	capability, extra               string
+	selfUser, selfGroup             string // non-root: the account everything runs as
+	capability, extra, separator    string
 	plugins                         []string
 }
 
@@ -57,6 +57,7 @@ func dovecotConfig(p *configParams) string {
 		// nothing is chrooted.
 		w("default_internal_user = %s", p.selfUser)
 		w("default_login_user = %s", p.selfUser)
+		w("default_internal_group = %s", p.selfGroup)
 		w("service anvil {\n  chroot =\n}")
 		w("service imap-login {\n  chroot =\n}")
 	}
@@ -83,12 +84,13 @@ func dovecotConfig(p *configParams) string {
 	// No growing delays after failed logins (anvil's auth penalty).
 	w("service anvil {\n  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n}")
 
-	// Mail storage: Maildir++ (folders are .Name directories), the default
-	// "." hierarchy separator.
+	// Mail storage: Maildir++ (folders are .Name directories on disk
+	// whatever the hierarchy separator is on the wire).
 	w("mail_location = maildir:~/Maildir")
 	w("mail_max_userip_connections = 200")
 	w("namespace inbox {")
 	w("  inbox = yes")
+	w("  separator = %s", p.separator)
 	w("  mailbox Trash {\n    special_use = \\Trash\n    auto = subscribe\n  }")
 	w("  mailbox Junk {\n    special_use = \\Junk\n    auto = no\n  }")
 	w("  mailbox Sent {\n    special_use = \\Sent\n    auto = no\n  }")

@@ -13,7 +13,7 @@
 //   - Authentication: LOGIN and AUTHENTICATE PLAIN, LOGIN and CRAM-MD5, all
 //     allowed without TLS (loopback only). Failed logins are not delayed.
 //   - Storage: Maildir++ (a folder "A.B" is the directory ".A.B"), hierarchy
-//     separator ".". Mailbox "Trash" has the \Trash special-use attribute and
+//     separator "." (Options.Separator can make it "/"). Mailbox "Trash" has the \Trash special-use attribute and
 //     is created and subscribed automatically at login; "Junk", "Sent",
 //     "Drafts" and "Archive" carry \Junk, \Sent, \Drafts and \Archive but
 //     exist only once a test creates them.
@@ -31,6 +31,7 @@ package dovecottest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -76,7 +77,12 @@ type Options struct {
 	// storage rule; SETQUOTA is refused by Dovecot for non-admin users),
 	// "metadata" (mail_attribute_dict + imap_metadata, RFC 5464).
 	Plugins []string
-	// ExtraConfig is appended verbatim to dovecot.conf.
+	// Separator is the hierarchy separator IMAP clients see: "." (the
+	// default, Dovecot's default for Maildir++) or "/".
+	Separator string
+	// ExtraConfig is appended verbatim to dovecot.conf. Sections with the
+	// name of a generated one (e.g. "namespace inbox { ... }") are merged
+	// into it by Dovecot.
 	ExtraConfig string
 }
 
@@ -123,6 +129,11 @@ func Start(opts *Options) (*Server, error) {
 	}
 	if err := checkPlugins(opts.Plugins); err != nil {
 		return nil, err
+	}
+	switch opts.Separator {
+	case "", ".", "/":
+	default:
+		return nil, fmt.Errorf("separator %q: want \".\" or \"/\"", opts.Separator)
 	}
 	if _, err := os.Stat(DovecotPath); err != nil {
 		return nil, fmt.Errorf("dovecot not installed (run `make deps` or apt-get install dovecot-imapd): %w", err)
@@ -298,6 +309,7 @@ func (s *Server) startOnce(opts *Options) error {
 		mailGID:    s.mailGID,
 		root:       os.Geteuid() == 0,
 		capability: opts.Capability,
+		separator:  cmp.Or(opts.Separator, "."),
 		extra:      opts.ExtraConfig,
 		plugins:    opts.Plugins,
 	}
@@ -306,7 +318,11 @@ func (s *Server) startOnce(opts *Options) error {
 		if err != nil {
 			return fmt.Errorf("current user: %w", err)
 		}
-		p.selfUser = u.Username
+		g, err := user.LookupGroupId(u.Gid)
+		if err != nil {
+			return fmt.Errorf("current group: %w", err)
+		}
+		p.selfUser, p.selfGroup = u.Username, g.Name
 	}
 	if err := writeConfig(s.confPath, p); err != nil {
 		return err

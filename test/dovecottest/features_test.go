@@ -389,6 +389,27 @@ func TestExtraConfigAndUnknownPlugin(t *testing.T) {
 	}
 }
 
+func TestSeparatorOption(t *testing.T) {
+	Require(t, srv)
+	s := startServer(t, &Options{Separator: "/"})
+	u := s.NewUser(t)
+	if err := s.AddMessages(u, "Lists/Go", []Message{{Data: testMessage(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := dialRaw(t, s.Addr(), nil)
+	c.login(u)
+	list := strings.Join(c.cmd(`LIST "" "*"`), "\n")
+	if !strings.Contains(list, `"/" Lists/Go`) {
+		t.Errorf("LIST with Separator \"/\" = %q, want Lists/Go", list)
+	}
+	if got := exists(t, c.cmd("SELECT Lists/Go")); got != 1 {
+		t.Errorf("SELECT Lists/Go: EXISTS %d, want 1", got)
+	}
+	if _, err := Start(&Options{Separator: ":"}); err == nil {
+		t.Error(`Start(Separator ":") = nil error, want rejection`)
+	}
+}
+
 func TestTwoServers(t *testing.T) {
 	Require(t, srv)
 	other := startServer(t, nil)
@@ -414,7 +435,7 @@ func TestTwoServers(t *testing.T) {
 	if err := other.Close(); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
-	if _, err := os.Stat(other.Dir()); !os.IsNotExist(err) {
+	if _, err := os.Stat(other.Dir()); os.Getenv("DOVECOTTEST_KEEP") == "" && !os.IsNotExist(err) {
 		t.Errorf("directory %s still exists after Close: %v", other.Dir(), err)
 	}
 	c1.cmd("NOOP")

@@ -24,8 +24,9 @@ const maildirFlags = "DFPRST"
 
 // AddMessages stores msgs straight into u's Maildir, in mailbox "INBOX" or
 // a folder, bypassing IMAP; Dovecot picks them up at its next sync of the
-// mailbox (SELECT, NOOP, IDLE...). Folder names use the hierarchy
-// separator "." (or "/", which is mapped to ".") and are given as they
+// mailbox (SELECT, NOOP, IDLE...). In folder names both "." and "/"
+// separate hierarchy levels (whichever Options.Separator is, Maildir++
+// cannot store either inside a level); names are given as they
 // appear on the wire (modified UTF-7 for non-ASCII names); a missing
 // folder is created with its Maildir++ directory ".Name", unsubscribed.
 //

@@ -186,14 +186,9 @@ func (s *Server) prepare(opts *Options) error {
 			return fmt.Errorf("create %s: %w", d, err)
 		}
 	}
-	// The log file exists before Dovecot starts so that processes started
-	// through Command (which open it themselves after dropping privileges
-	// only in some code paths) can always append to it.
-	if err := os.WriteFile(s.logPath, nil, 0o666); err != nil {
+	// The log exists from the start, so LogPath can always be read.
+	if err := os.WriteFile(s.logPath, nil, 0o644); err != nil {
 		return fmt.Errorf("create log: %w", err)
-	}
-	if err := os.Chmod(s.logPath, 0o666); err != nil {
-		return fmt.Errorf("chmod log: %w", err)
 	}
 	_, _, pool, err := writeCertificate(dir)
 	if err != nil {

@@ -11,7 +11,9 @@
 // Server layout and behaviour that tests may rely on:
 //
 //   - Authentication: LOGIN and AUTHENTICATE PLAIN, LOGIN and CRAM-MD5, all
-//     allowed without TLS (loopback only). Failed logins are not delayed.
+//     allowed without TLS (loopback only). Failed logins get no growing
+//     penalty (auth_failure_delay 0, anvil auth penalty off); Dovecot still
+//     answers a failed LOGIN after about half a second.
 //   - Storage: Maildir++ (a folder "A.B" is the directory ".A.B"), hierarchy
 //     separator "." (Options.Separator can make it "/"). Mailbox "Trash" has the \Trash special-use attribute and
 //     is created and subscribed automatically at login; "Junk", "Sent",
@@ -22,7 +24,10 @@
 //     overrides them.
 //   - Mail processes run as "nobody" when the test runs as root (Dovecot
 //     refuses to serve mail as uid 0), otherwise as the current user.
-//   - Everything Dovecot logs goes to LogPath.
+//   - Everything Dovecot logs goes to LogPath, except processes started
+//     through Command, which log to their stderr.
+//   - Messages loaded with AddMessages are \Recent for the first session
+//     that sees them.
 //
 // Set DOVECOTTEST_KEEP=1 in the environment to keep the temporary directory
 // after Close for inspection.

@@ -46,6 +46,9 @@ func (e *SyntaxError) Error() string { return "imapwire: syntax error: " + e.Msg
 
 // IsSyntax reports whether err is a recoverable *SyntaxError.
 func IsSyntax(err error) bool {
+	if err == nil {
+		return false
+	}
 	var se *SyntaxError
 	return errors.As(err, &se)
 }
@@ -527,20 +530,24 @@ func (d *Decoder) Text() ([]byte, error) {
 func (d *Decoder) TextUntil(stop byte) ([]byte, error) {
 	d.scratch = d.scratch[:0]
 	for {
-		b, err := d.Peek()
-		if err != nil {
+		if _, err := d.r.Peek(1); err != nil {
 			if err == io.EOF {
 				return d.scratch, nil
 			}
 			return nil, eof(err)
 		}
-		if b == stop || b == '\r' || b == '\n' {
-			return d.scratch, nil
+		buf, _ := d.r.Peek(d.r.Buffered())
+		i := 0
+		for i < len(buf) && buf[i] != stop && buf[i] != '\r' && buf[i] != '\n' {
+			i++
 		}
-		d.r.Discard(1)
-		d.scratch = append(d.scratch, b)
+		d.scratch = append(d.scratch, buf[:i]...)
+		d.r.Discard(i)
 		if len(d.scratch) > MaxTokenLen {
 			return nil, ErrTokenTooLong
+		}
+		if i < len(buf) {
+			return d.scratch, nil
 		}
 	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // parseAddressList parses an address-list header value (RFC 5322 section
@@ -13,6 +14,9 @@ func parseAddressList(raw string, dec *decoder) []Address {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return nil
+	}
+	if list, ok := simpleAddressList(raw, dec); ok {
+		return list
 	}
 	p := mail.AddressParser{WordDecoder: &dec.wd}
 	if list, err := p.ParseList(raw); err == nil {
@@ -60,14 +64,18 @@ func splitAddressList(s string) []string {
 				quoted = false
 			}
 		case c == '"':
-			quoted = true
+			// An unterminated quote is taken literally.
+			quoted = strings.IndexByte(s[i+1:], '"') >= 0
 		case c == '(':
 			depth++
 		case c == ')' && depth > 0:
 			depth--
 		case depth > 0:
 		case c == '<':
-			angle = true
+			// Only a bracket that closes before the next one opens counts.
+			rest := s[i+1:]
+			closeAt, nextOpen := strings.IndexByte(rest, '>'), strings.IndexByte(rest, '<')
+			angle = closeAt >= 0 && (nextOpen < 0 || closeAt < nextOpen)
 		case c == '>':
 			angle = false
 		case angle:
@@ -103,7 +111,7 @@ func lenientAddress(part string, p *mail.AddressParser, dec *decoder) (Address, 
 		}
 		name := cleanName(part[:i], dec)
 		addr = strings.Trim(strings.TrimSpace(addr), `"'`)
-		if addr == "" && name == "" {
+		if addr == "" || strings.HasPrefix(addr, "@") {
 			return Address{}, false
 		}
 		return makeAddress(name, addr), true
@@ -112,6 +120,9 @@ func lenientAddress(part string, p *mail.AddressParser, dec *decoder) (Address, 
 	for k, f := range fields {
 		if strings.Contains(f, "@") {
 			addr := strings.Trim(f, `<>"'(),;`)
+			if strings.HasPrefix(addr, "@") {
+				continue
+			}
 			name := cleanName(strings.Join(append(append([]string{}, fields[:k]...), fields[k+1:]...), " "), dec)
 			return makeAddress(name, addr), true
 		}
@@ -131,4 +142,94 @@ func cleanName(s string, dec *decoder) string {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "("), ")"))
 	s = strings.ReplaceAll(s, `\"`, `"`)
 	return dec.decodeText(s)
+}
+
+// simpleAddressList parses the common shapes quickly: addr, Name <addr>,
+// "Name" <addr>, separated by commas. ok is false for anything else
+// (comments, groups, quoted local parts, escapes), which the full parser
+// then handles.
+func simpleAddressList(raw string, dec *decoder) ([]Address, bool) {
+	if strings.ContainsAny(raw, "():;\\[]") {
+		return nil, false
+	}
+	n := strings.Count(raw, ",") + 1
+	out := make([]Address, 0, n)
+	for raw != "" {
+		var part string
+		if strings.IndexByte(raw, '"') >= 0 {
+			// Split at the first comma outside quotes.
+			quoted, cut := false, -1
+			for i := 0; i < len(raw); i++ {
+				switch raw[i] {
+				case '"':
+					quoted = !quoted
+				case ',':
+					if !quoted && cut < 0 {
+						cut = i
+					}
+				}
+				if cut >= 0 {
+					break
+				}
+			}
+			if quoted {
+				return nil, false
+			}
+			if cut < 0 {
+				part, raw = raw, ""
+			} else {
+				part, raw = raw[:cut], raw[cut+1:]
+			}
+		} else if i := strings.IndexByte(raw, ','); i >= 0 {
+			part, raw = raw[:i], raw[i+1:]
+		} else {
+			part, raw = raw, ""
+		}
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, false
+		}
+		name, addr := "", part
+		if lt := strings.IndexByte(part, '<'); lt >= 0 {
+			if !strings.HasSuffix(part, ">") {
+				return nil, false
+			}
+			name, addr = strings.TrimSpace(part[:lt]), part[lt+1:len(part)-1]
+			if strings.HasPrefix(name, `"`) {
+				if len(name) < 2 || !strings.HasSuffix(name, `"`) {
+					return nil, false
+				}
+				name = name[1 : len(name)-1]
+			}
+			if strings.ContainsAny(name, `"<>`) {
+				return nil, false
+			}
+		}
+		if !simpleAddrSpec(addr) {
+			return nil, false
+		}
+		if strings.Contains(name, "=?") {
+			name = dec.decodeText(name)
+		} else if !utf8.ValidString(name) {
+			return nil, false
+		}
+		out = append(out, makeAddress(name, addr))
+	}
+	return out, true
+}
+
+// simpleAddrSpec accepts local@domain made of printable ASCII without
+// spaces, quotes or brackets (RFC 5322 section 3.4.1 dot-atoms).
+func simpleAddrSpec(a string) bool {
+	at := strings.IndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 || strings.IndexByte(a[at+1:], '@') >= 0 {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == ',' {
+			return false
+		}
+	}
+	return true
 }

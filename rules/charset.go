@@ -13,8 +13,8 @@ import (
 // UTF-8. Supported: UTF-8, US-ASCII, ISO-8859-1 through -16 (except -12),
 // Windows-1250 through -1258, KOI8-R, KOI8-U, IBM866 and Macintosh (Mac
 // Roman), under their common aliases. Text in another charset (the
-// multi-byte East Asian ones) is kept when it is valid UTF-8 and otherwise
-// has its invalid bytes replaced by U+FFFD: it is never an error.
+// multi-byte East Asian ones, or a misspelt label) is kept when it is valid
+// UTF-8 and otherwise read as Windows-1252: it is never an error.
 //
 // A decoder is immutable and safe for concurrent use.
 type decoder struct {
@@ -122,8 +122,8 @@ func canonicalCharset(label string) string {
 }
 
 // convertCharset decodes data from the named charset into UTF-8 text. It
-// never fails: unknown charsets are treated as UTF-8 with invalid bytes
-// replaced by U+FFFD.
+// never fails: text in an unknown charset is kept when it is valid UTF-8
+// and otherwise read as Windows-1252.
 func convertCharset(label string, data []byte) string {
 	name := canonicalCharset(label)
 	if name == "utf-8" {
@@ -131,7 +131,10 @@ func convertCharset(label string, data []byte) string {
 	}
 	high, ok := charsetHighHalf(name)
 	if !ok {
-		return strings.ToValidUTF8(string(data), "\uFFFD")
+		if utf8.Valid(data) {
+			return string(data)
+		}
+		high, _ = charsetHighHalf("windows-1252")
 	}
 	if isASCIIBytes(data) {
 		return string(data)

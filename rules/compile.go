@@ -398,16 +398,17 @@ func (c *compiler) compileExpr(sp *Spec, field string, index, offset int, src st
 		return nil
 	}
 	if err != nil {
+		from := 0
+		msg := err.Error()
 		var fe *file.Error
 		if errors.As(err, &fe) {
-			msg := c.explain(fe.Message)
-			if asBool && strings.HasPrefix(msg, "expected bool") {
-				msg = "the condition must be true or false: " + msg
-			}
-			c.problem(sp, locate(sp, field, index, offset+runeToByte(src, fe.From)), "%s: %s", field, msg)
-		} else {
-			c.problem(sp, locate(sp, field, index, offset), "%s: %v", field, err)
+			from, msg = fe.From, fe.Message
 		}
+		msg = c.explain(msg)
+		if asBool && strings.HasPrefix(msg, "expected bool") {
+			msg = "the condition must be true or false: " + msg
+		}
+		c.problem(sp, locate(sp, field, index, offset+runeToByte(src, from)), "%s: %s", field, msg)
 		return nil
 	}
 	return prog
@@ -550,14 +551,14 @@ func (v *patcher) Visit(node *ast.Node) {
 		if _, ok := st.c.vars[n.Value]; ok {
 			ast.Patch(node, envCall(varFuncName(n.Value), n.Location()))
 		}
+	case *ast.BuiltinNode:
+		if n.Name == "now" && len(n.Arguments) == 0 {
+			// now() is the pass time too, so that evaluation stays pure.
+			ast.Patch(node, envCall(varFuncName("now"), n.Location()))
+		}
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok || st.lets[id.Value] {
-			return
-		}
-		if id.Value == "now" && len(n.Arguments) == 0 {
-			// now() is the pass time too, so that evaluation stays pure.
-			ast.Patch(node, envCall(varFuncName("now"), n.Location()))
 			return
 		}
 		if f, ok := st.c.funcs[id.Value]; ok && f.withEnv {

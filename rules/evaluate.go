@@ -1,8 +1,12 @@
 package rules
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	"github.com/expr-lang/expr/file"
 )
 
 // Evaluate runs the rules over msg in order and returns what they decided.
@@ -37,7 +41,7 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 		out, err := st.vm.Run(r.when, &st.env)
 		if err != nil {
-			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: err})
+			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: runtimeError("when", err)})
 			continue
 		}
 		if ok, _ := out.(bool); !ok {
@@ -90,6 +94,16 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 	}
 	return res
+}
+
+// runtimeError makes expr's multi-line run-time error a one-line one that
+// says where in the expression it happened.
+func runtimeError(what string, err error) error {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fmt.Errorf("%s: %s (column %d)", what, fe.Message, fe.Column+1)
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // changeFlag adds flag to list (unless there already) and takes it off the

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -316,22 +317,67 @@ func parseAge(s string) (time.Duration, error) {
 	return total, nil
 }
 
-// containsFold reports whether substr is within s, ignoring case, without
-// allocating for ASCII text.
+// containsFold reports whether substr is within s under Unicode simple
+// case folding, without allocating.
 func containsFold(s, substr string) bool {
 	if substr == "" {
 		return true
 	}
-	if isASCII(s) && isASCII(substr) {
+	// An ASCII substr can only match ASCII bytes of s, except for the
+	// Kelvin sign and the long s, which fold to k and s.
+	if isASCII(substr) && (isASCII(s) || !strings.ContainsAny(substr, "kKsS")) {
 		n := len(substr)
+		first := lowerASCII(substr[0])
 		for i := 0; i+n <= len(s); i++ {
-			if asciiEqualFold(s[i:i+n], substr) {
+			if lowerASCII(s[i]) == first && asciiEqualFold(s[i:i+n], substr) {
 				return true
 			}
 		}
 		return false
 	}
-	return strings.Contains(strings.ToLower(s), strings.ToLower(substr))
+	for i := 0; i < len(s); {
+		if hasPrefixFold(s[i:], substr) {
+			return true
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with prefix under simple folding.
+func hasPrefixFold(s, prefix string) bool {
+	for prefix != "" {
+		if s == "" {
+			return false
+		}
+		r1, n1 := utf8.DecodeRuneInString(s)
+		r2, n2 := utf8.DecodeRuneInString(prefix)
+		if r1 != r2 && !equalFoldRune(r1, r2) {
+			return false
+		}
+		s, prefix = s[n1:], prefix[n2:]
+	}
+	return true
+}
+
+// equalFoldRune reports whether r1 and r2 are the same under simple folding.
+func equalFoldRune(r1, r2 rune) bool {
+	if r1 < utf8.RuneSelf && r2 < utf8.RuneSelf {
+		if 'A' <= r1 && r1 <= 'Z' {
+			r1 += 'a' - 'A'
+		}
+		if 'A' <= r2 && r2 <= 'Z' {
+			r2 += 'a' - 'A'
+		}
+		return r1 == r2
+	}
+	for f := unicode.SimpleFold(r1); f != r1; f = unicode.SimpleFold(f) {
+		if f == r2 {
+			return true
+		}
+	}
+	return false
 }
 
 func isASCII(s string) bool {
@@ -343,6 +389,14 @@ func isASCII(s string) bool {
 	return true
 }
 
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// asciiEqualFold compares a and b of equal length, folding ASCII letters only.
 func asciiEqualFold(a, b string) bool {
 	for i := 0; i < len(a); i++ {
 		x, y := a[i], b[i]

@@ -150,11 +150,11 @@ func (t *template) expand(m *vm.VM, env *evalEnv) (string, error) {
 		}
 		out, err := m.Run(p.prog, env)
 		if err != nil {
-			return "", fmt.Errorf("template {%s}: %w", p.prog.Source().String(), err)
+			return "", runtimeError("{"+p.prog.Source().String()+"}", err)
 		}
 		s, err := templateString(out)
 		if err != nil {
-			return "", fmt.Errorf("template {%s}: %w", p.prog.Source().String(), err)
+			return "", fmt.Errorf("{%s}: %w", p.prog.Source().String(), err)
 		}
 		b.WriteString(cleanSegment(s))
 	}

@@ -167,17 +167,12 @@ func sameMailbox(a, b string) bool {
 
 // compiler holds what compiling every rule shares.
 type compiler struct {
-	dec       *decoder
-	vars      map[string]*variable
-	funcs     map[string]*function
-	baseOpts  []expr.Option
-	names     []string // for did-you-mean
-	problems  Problems
-	curRule   string
-	curSpec   *Spec
-	curField  string
-	curIndex  int
-	curOffset int // byte offset of the expression inside the field's value
+	dec      *decoder
+	vars     map[string]*variable
+	funcs    map[string]*function
+	baseOpts []expr.Option
+	names    []string // for did-you-mean
+	problems Problems
 }
 
 func newCompiler() *compiler {

@@ -124,16 +124,6 @@ func (t *template) needs(c *compiler) Needs {
 	return mergeNeeds(list)
 }
 
-// isStatic reports whether the template has no expressions.
-func (t *template) isStatic() bool {
-	for _, p := range t.parts {
-		if p.prog != nil {
-			return false
-		}
-	}
-	return true
-}
-
 // expand evaluates the template for a message. Each expanded part has '/'
 // replaced by '_' and control characters removed, so that message data can
 // add neither hierarchy levels nor odd names; the result must be a valid

@@ -100,6 +100,9 @@ type command struct {
 	raw      *[]RawResponse // Execute: keep every untagged response
 	onCont   func([]byte) error
 	codes    []respCode // response codes from untagged OK/NO during the command
+	// data receives untagged responses by keyword (e.g. "ACL", "QUOTA"):
+	// the handler parses the rest of the line, CRLF included.
+	data map[string]func(d *imapwire.Decoder) error
 }
 
 type respCode struct{ code, args string }

@@ -174,6 +174,9 @@ func (c *Client) untagged(d *imapwire.Decoder) error {
 		return err
 	}
 	name := upperKeyword(kw)
+	if h := c.dataHandler(name); h != nil {
+		return h(d)
+	}
 	switch name {
 	case "OK", "NO", "BAD", "BYE", "PREAUTH":
 		s, err := c.respText(d, name)
@@ -256,6 +259,15 @@ func (c *Client) untagged(d *imapwire.Decoder) error {
 		return d.CRLF()
 	}
 	return c.other(d, string(kw))
+}
+
+// dataHandler returns the command in flight's handler for untagged
+// responses named name, if it has one.
+func (c *Client) dataHandler(name string) func(d *imapwire.Decoder) error {
+	if c.cur == nil || c.cur.data == nil {
+		return nil
+	}
+	return c.cur.data[name]
 }
 
 // other keeps an untagged response this package does not know, raw, and

@@ -947,6 +947,13 @@ func rawOffset(raw string, offset int) int {
 			d++
 		}
 	}
+	// A line-ending backslash right at the offset produces nothing: skip it.
+	for i+1 < len(raw) && raw[i] == '\\' && strings.IndexByte(" \t\r\n", raw[i+1]) >= 0 {
+		i++
+		for i < len(raw) && strings.IndexByte(" \t\r\n", raw[i]) >= 0 {
+			i++
+		}
+	}
 	return min(i, len(raw))
 }
 

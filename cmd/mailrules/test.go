@@ -132,6 +132,7 @@ treated as new mail.
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(reports); err != nil {
 			fmt.Fprintf(stderr, "mailrules test: %v\n", err)
 			return exitFailure

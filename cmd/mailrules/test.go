@@ -44,12 +44,6 @@ type finalReport struct {
 	Rule    string `json:"rule"`
 }
 
-// stringsFlag collects repeated string flags.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
-
 // cmdTest shows which rules match local messages and what would happen to
 // them. It never connects to a server; every message counts as new.
 func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -107,13 +107,24 @@ func makeMaildir(t *testing.T) string {
 
 func TestTestGolden(t *testing.T) {
 	maildir := makeMaildir(t)
-	args := []string{"test", "-c", filepath.Join("testdata", "config.toml"), "-now", "2024-06-15T12:00:00Z",
-		filepath.Join("testdata", "msgs"), maildir}
-	code, stdout, stderr := run(t, "", args...)
+	cfg, err := filepath.Abs(filepath.Join("testdata", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := filepath.Join(filepath.Dir(maildir), "msgs")
+	if err := os.CopyFS(msgs, os.DirFS(filepath.Join("testdata", "msgs"))); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	t.Chdir(filepath.Dir(maildir)) // so that the output shows short, stable paths
+	code, stdout, stderr := run(t, "", "test", "-c", cfg, "-now", "2024-06-15T12:00:00Z", "msgs", "maildir")
 	if code != exitOK || stderr != "" {
 		t.Errorf("test = %d, stderr %q; want %d", code, stderr, exitOK)
 	}
-	golden(t, "test.golden", strings.ReplaceAll(stdout, filepath.Dir(maildir)+string(filepath.Separator), "TMP/"))
+	if err := os.Chdir(wd); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "test.golden", stdout)
 
 	// Flags after the messages, another account and mailbox, JSON.
 	args = []string{"test", "-c", filepath.Join("testdata", "config.toml"), filepath.Join("testdata", "msgs", "list.eml"),

@@ -127,7 +127,7 @@ func TestTestGolden(t *testing.T) {
 	golden(t, "test.golden", stdout)
 
 	// Flags after the messages, another account and mailbox, JSON.
-	args = []string{"test", "-c", filepath.Join("testdata", "config.toml"), filepath.Join("testdata", "msgs", "list.eml"),
+	args := []string{"test", "-c", filepath.Join("testdata", "config.toml"), filepath.Join("testdata", "msgs", "list.eml"),
 		"--json", "--account", "work", "--mailbox", "Lists", "-now", "2024-06-15T12:00:00Z"}
 	code, stdout, stderr = run(t, "", args...)
 	if code != exitOK || stderr != "" {

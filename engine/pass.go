@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/textproto"
+	"slices"
 	"sort"
 	"time"
 
@@ -98,7 +99,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 	}
 
 	needs := rs.Needs()
-	items, headerOnly := fetchItems(needs, e.opts.DryRun)
+	items, headerOnly := fetchItems(needs, e.opts.DryRun, sweep)
 	now := e.opts.Now()
 	var decisions []actions.Decision
 	maxUID := highest
@@ -111,6 +112,11 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 			return nil
 		}
 		maxUID = max(maxUID, m.UID)
+		if slices.Contains(m.Flags, imap.FlagDeleted) {
+			// Being deleted, by another client or by our own move on a
+			// server without UIDPLUS: acting on it again would duplicate it.
+			return nil
+		}
 		msg.UID, msg.Flags, msg.InternalDate, msg.Size, msg.New = m.UID, m.Flags, m.InternalDate, m.Size, isNew
 		msg.Header, msg.Raw = nil, nil
 		if len(m.Sections) > 0 {
@@ -269,10 +275,11 @@ func lastUID(status *imap.MailboxStatus) uint32 {
 // fetchItems turns what the rules need into FETCH items. headerOnly is false
 // when the one body section fetched is the whole (truncated) message. The
 // Message-ID is always fetched so that every action can be logged with it;
-// a dry run also fetches From and Subject to print the plan.
-func fetchItems(needs rules.Needs, dryRun bool) (items []imap.FetchItem, headerOnly bool) {
+// a dry run also fetches From and Subject to print the plan. A sweep over
+// old mail fetches FLAGS to pass over messages marked \Deleted.
+func fetchItems(needs rules.Needs, dryRun, sweep bool) (items []imap.FetchItem, headerOnly bool) {
 	items = []imap.FetchItem{imap.FetchUID}
-	if needs.Flags {
+	if needs.Flags || sweep {
 		items = append(items, imap.FetchFlags)
 	}
 	if needs.InternalDate {

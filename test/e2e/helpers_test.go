@@ -340,3 +340,16 @@ func (e *env) where(c *imap.Client, id string, mailboxes ...string) string {
 	}
 	return ""
 }
+
+// startServer starts a second Dovecot for one test, advertising capability
+// after login (to hide MOVE, UIDPLUS or IDLE).
+func startServer(t *testing.T, capability string) *dovecottest.Server {
+	t.Helper()
+	dovecottest.Require(t, srv)
+	s, err := dovecottest.Start(&dovecottest.Options{Capability: capability})
+	if err != nil {
+		t.Fatalf("start Dovecot with capabilities %q: %v", capability, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}

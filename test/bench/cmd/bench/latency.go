@@ -282,9 +282,21 @@ type latencyPhase struct {
 	fast    int             // appended and moved between two polls, so never seen: not timed
 }
 
-func (b *runner) runLatencyPhase(ctx context.Context, a *account, tag string, startMover func() (stop func() error, err error)) (*latencyPhase, error) {
-	if err := b.restore(ctx, a); err != nil {
-		return nil, err
+func (b *runner) runLatencyPhase(ctx context.Context, a *account, tag string, byMailrules bool, startMover func() (stop func() error, err error)) (*latencyPhase, error) {
+	// Every phase starts from the same processed mailbox: the pristine one
+	// after a full pass, by the floor client or, for mailrules (which
+	// must know what it processed), by mailrules run --all.
+	if byMailrules {
+		if err := b.processed(ctx, a); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := b.restore(ctx, a); err != nil {
+			return nil, err
+		}
+		if _, err := b.floorPass(ctx, a); err != nil {
+			return nil, err
+		}
 	}
 	o, err := b.startObserver(ctx, a, startMover != nil)
 	if err != nil {
@@ -504,11 +516,11 @@ func (b *runner) floorMover(ctx context.Context, a *account) (func() error, erro
 // mailrules watch.
 func (b *runner) latency(ctx context.Context, mr bool) error {
 	a := b.largest()
-	idle, err := b.runLatencyPhase(ctx, a, "latidle", nil)
+	idle, err := b.runLatencyPhase(ctx, a, "latidle", false, nil)
 	if err != nil {
 		return fmt.Errorf("latency IDLE floor: %w", err)
 	}
-	mover, err := b.runLatencyPhase(ctx, a, "latfloor", func() (func() error, error) { return b.floorMover(ctx, a) })
+	mover, err := b.runLatencyPhase(ctx, a, "latfloor", false, func() (func() error, error) { return b.floorMover(ctx, a) })
 	if err != nil {
 		return fmt.Errorf("latency floor mover: %w", err)
 	}
@@ -518,10 +530,7 @@ func (b *runner) latency(ctx context.Context, mr bool) error {
 		msec(percentile(mover.gone, 50)), msec(percentile(mover.gone, 99)), msec(percentile(mover.gone, 100)), mover.fast, mover.missing)
 	var mine *latencyPhase
 	if mr {
-		if err := b.processed(ctx, a); err != nil {
-			return err
-		}
-		mine, err = b.runLatencyPhase(ctx, a, "latmailrules", func() (func() error, error) { return b.startWatch(ctx, a) })
+		mine, err = b.runLatencyPhase(ctx, a, "latmailrules", true, func() (func() error, error) { return b.startWatch(ctx, a) })
 		if err != nil {
 			return fmt.Errorf("latency mailrules: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,7 +99,14 @@ func (b *runner) mailrulesCmd(ctx context.Context, a *account, args ...string) (
 }
 
 // runMailrules runs one mailrules command to completion, timing it and
-// reading its peak RSS from wait4's rusage.
+// measuring its peak RSS.
+//
+// wait4's rusage Maxrss is no use here: Go starts children with
+// clone(CLONE_VM|CLONE_VFORK), and Linux carries the high-water mark of the
+// memory the child shared before exec (this process's, with the corpus in
+// it) into the child's Maxrss. So the peak is read from the child's own
+// /proc/PID/status VmHWM (which starts afresh at exec), every few
+// milliseconds until it exits.
 func (b *runner) runMailrules(ctx context.Context, a *account, args ...string) (childResult, error) {
 	cmd, logFile, err := b.mailrulesCmd(ctx, a, args...)
 	if err != nil {
@@ -106,14 +114,54 @@ func (b *runner) runMailrules(ctx context.Context, a *account, args ...string) (
 	}
 	defer logFile.Close()
 	t0 := time.Now()
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return childResult{}, fmt.Errorf("mailrules %s: %w", strings.Join(args, " "), err)
+	}
+	stopPoll := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() {
+		statusPath := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		var hwm int64
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			hwm = max(hwm, vmHWM(statusPath))
+			select {
+			case <-stopPoll:
+				peak <- hwm
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	err = cmd.Wait()
 	elapsed := time.Since(t0)
+	close(stopPoll)
+	rss := <-peak
 	if err != nil {
 		return childResult{}, fmt.Errorf("mailrules %s: %w (log %s)", strings.Join(args, " "), err, logFile.Name())
 	}
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // kilobytes on Linux
-	}
 	return childResult{elapsed: elapsed, maxRSS: rss}, nil
+}
+
+// vmHWM reads the peak resident set size, in bytes, from a
+// /proc/PID/status file; 0 when it cannot (the process is gone).
+func vmHWM(statusPath string) int64 {
+	data, err := os.ReadFile(statusPath)
+	if err != nil {
+		return 0
+	}
+	_, rest, ok := strings.Cut(string(data), "VmHWM:")
+	if !ok {
+		return 0
+	}
+	f := strings.Fields(rest)
+	if len(f) < 2 || f[1] != "kB" {
+		return 0
+	}
+	kb, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return kb * 1024
 }

@@ -45,6 +45,7 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 		Trace:             e.opts.Trace,
 		UpdateHandler:     updates,
 		AllowInsecureAuth: acct.AllowInsecure,
+		IdleRestart:       acct.IdleRestart,
 	}
 	dctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()

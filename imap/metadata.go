@@ -65,6 +65,11 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("getmetadata %q: no entries", mailbox)
 	}
+	for _, e := range entries {
+		if err := checkEntryName(e); err != nil {
+			return nil, fmt.Errorf("getmetadata %q: %w", mailbox, err)
+		}
+	}
 	var o MetadataOptions
 	if opts != nil {
 		o = *opts
@@ -183,6 +188,11 @@ func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries map[st
 		return fmt.Errorf("setmetadata %q: no entries", mailbox)
 	}
 	names := slices.Sorted(maps.Keys(entries))
+	for _, e := range names {
+		if err := checkEntryName(e); err != nil {
+			return fmt.Errorf("setmetadata %q: %w", mailbox, err)
+		}
+	}
 	err := c.simple(ctx, "SETMETADATA", func(b *builder) error {
 		b.atom("SETMETADATA ")
 		if err := b.mailbox(mailbox); err != nil {
@@ -214,6 +224,21 @@ func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries map[st
 	})
 	if err != nil {
 		return fmt.Errorf("setmetadata %q %v: %w", mailbox, names, err)
+	}
+	return nil
+}
+
+// checkEntryName enforces RFC 5464 section 3.2: entry names are
+// slash-separated printable ASCII without "*" and "%" (and so always go
+// as atoms or quoted strings, never literals).
+func checkEntryName(e string) error {
+	if !strings.HasPrefix(e, "/") || strings.HasSuffix(e, "/") || strings.Contains(e, "//") {
+		return fmt.Errorf("invalid entry name %q", e)
+	}
+	for i := 0; i < len(e); i++ {
+		if e[i] < 0x21 || e[i] > 0x7e || e[i] == '*' || e[i] == '%' {
+			return fmt.Errorf("invalid entry name %q: only printable ASCII without * and %%", e)
+		}
 	}
 	return nil
 }

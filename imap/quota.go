@@ -191,16 +191,20 @@ func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]ui
 			return err
 		}
 		b.raw(" (")
-		for i, res := range slices.Sorted(maps.Keys(limits)) {
+		upper := make(map[string]uint64, len(limits))
+		for res, limit := range limits {
 			if !imapwire.IsAtom(res) {
 				return fmt.Errorf("invalid quota resource %q", res)
 			}
+			upper[strings.ToUpper(res)] = limit
+		}
+		for i, res := range slices.Sorted(maps.Keys(upper)) {
 			if i > 0 {
 				b.sp()
 			}
-			b.atom(strings.ToUpper(res))
+			b.atom(res)
 			b.sp()
-			b.number64(limits[res])
+			b.number64(upper[res])
 		}
 		b.raw(")")
 		return nil

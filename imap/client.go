@@ -58,7 +58,8 @@ type Client struct {
 	zones   map[int]*time.Location
 	quiet   bool // re-parsing data already captured raw: apply state, deliver nothing
 	intMu   sync.Mutex
-	intr    bool // a context interrupted the command in flight
+	intr    bool  // a context interrupted the command in flight
+	intrErr error // that context's error
 	running bool
 }
 
@@ -380,6 +381,7 @@ func (c *Client) watch(ctx context.Context) func() {
 			return
 		}
 		c.intr = true
+		c.intrErr = ctx.Err()
 		if c.dl != nil {
 			c.dl.SetDeadline(time.Unix(1, 0))
 		} else {
@@ -409,14 +411,13 @@ func (c *Client) fail(op string, err error) error {
 		return err
 	}
 	c.intMu.Lock()
-	intr := c.intr
+	intr, intrErr := c.intr, c.intrErr
 	c.intMu.Unlock()
-	if intr || errors.Is(err, os.ErrDeadlineExceeded) {
-		if errors.Is(err, os.ErrDeadlineExceeded) && !intr {
-			err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
-		} else {
-			err = fmt.Errorf("%w (%v)", context.Canceled, err)
-		}
+	switch {
+	case intr && intrErr != nil:
+		err = fmt.Errorf("%w (%v)", intrErr, err)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
 	}
 	if c.byeText != "" && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
 		err = fmt.Errorf("server said BYE: %s: %w", c.byeText, err)

@@ -31,8 +31,9 @@ func FetchHeaderFields(fields ...string) FetchItem {
 
 // FetchSection returns BODY[section]<offset.length>, or BODY.PEEK[...] with
 // peek (which does not set \Seen). section is e.g. "" (whole message),
-// "HEADER", "TEXT", "1.2". A negative length fetches the whole section from
-// offset... the partial suffix is only sent when length >= 0.
+// "HEADER", "TEXT", "1.2". With length >= 0 only that many octets from
+// offset are fetched (<offset.length>); a negative length fetches the whole
+// section and offset is ignored.
 func FetchSection(section string, peek bool, offset, length int64) FetchItem {
 	var sb strings.Builder
 	sb.WriteString("BODY")

@@ -762,7 +762,7 @@ func (d *Decoder) skipAtomish() error {
 		}
 		n++
 		d.scratch = d.scratch[:0]
-		if err := d.scan(clsAtom); err != nil {
+		if err := d.scan(clsAtom); err != nil && err != io.ErrUnexpectedEOF {
 			return err
 		}
 	}
@@ -845,7 +845,7 @@ func (d *Decoder) AppendValue(dst []byte) ([]byte, error) {
 		}
 		rest = append(rest, ']')
 		d.scratch = d.scratch[:0]
-		if err := d.scan(clsAtom); err != nil {
+		if err := d.scan(clsAtom); err != nil && err != io.ErrUnexpectedEOF {
 			return dst, err
 		}
 		rest = append(rest, d.scratch...)

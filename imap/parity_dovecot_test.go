@@ -233,8 +233,8 @@ func TestParityMetadata(t *testing.T) {
 	c, _, ctx := parityClient(t)
 	long := []byte(strings.Repeat("long value ", 50) + "\nwith a line break")
 	err := c.SetMetadata(ctx, "INBOX", map[string][]byte{
-		"/private/comment":        []byte("my inbox"),
-		"/shared/comment":         long, // goes as a literal
+		"/private/comment":          []byte("my inbox"),
+		"/shared/comment":           long, // goes as a literal
 		"/private/vendor/x/gruesse": []byte("ünïcödé"),
 	})
 	if err != nil {

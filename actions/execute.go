@@ -60,6 +60,22 @@ type Options struct {
 	// Logger receives one info entry per message and action (rule, UID,
 	// Message-ID, destination) and debug entries per command. Nil: no logs.
 	Logger *zap.Logger
+	// Directory, when set, carries what one LIST "" "*" said about the
+	// server's mailboxes (and what was created since) from one Execute to
+	// the next on the same connection, so a daemon lists once, not once a
+	// pass. A destination deleted meanwhile by another client is recreated
+	// on the server's NO [TRYCREATE]. Nil: Execute lists when it needs to.
+	Directory *Directory
+}
+
+// Directory remembers the mailboxes a server has, its delimiter and its
+// Trash between Execute calls on one connection. The zero value is ready
+// to use; it is not safe for concurrent use.
+type Directory struct {
+	listed   bool
+	existing map[string]bool
+	delim    string
+	trash    string
 }
 
 // Report says what Execute did.
@@ -178,9 +194,14 @@ func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report,
 			return ex.report, &StepError{Mailbox: p.Mailbox, Step: i, Desc: st.String(), Err: fmt.Errorf("unknown step kind %q", st.Kind)}
 		}
 	}
-	if needList {
+	if dir := ex.opts.Directory; dir != nil && dir.listed {
+		ex.existing, ex.delim, ex.trash = dir.existing, dir.delim, dir.trash
+	} else if needList {
 		if err := ex.listMailboxes(ctx); err != nil {
 			return ex.report, fmt.Errorf("actions on %q: %w", p.Mailbox, err)
+		}
+		if dir != nil {
+			*dir = Directory{listed: true, existing: ex.existing, delim: ex.delim, trash: ex.trash}
 		}
 	}
 

@@ -691,3 +691,40 @@ func BenchmarkExecute(b *testing.B) {
 		}
 	}
 }
+
+func TestExecuteDirectoryListsOnce(t *testing.T) {
+	srv := newFakeServer(4, imap.CapMove, imap.CapUIDPlus)
+	dir := &Directory{}
+	opts := &Options{Directory: dir}
+	for _, d := range [][]Decision{moveDecisions("Lists/a", 1), moveDecisions("Lists/a", 2), deleteDecisions(3)} {
+		if _, err := NewPlan("INBOX", d).Execute(context.Background(), srv, opts); err != nil {
+			t.Fatalf("Execute() = %v", err)
+		}
+	}
+	var lists, creates int
+	for _, c := range srv.cmds {
+		switch {
+		case strings.HasPrefix(c, "LIST"):
+			lists++
+		case strings.HasPrefix(c, "CREATE"):
+			creates++
+		}
+	}
+	// Lists and Lists.a once; Trash exists on the fake server or is created once.
+	if lists != 1 || creates > 3 {
+		t.Fatalf("three plans sharing a Directory sent %d LIST and %d CREATE, want 1 and at most 3: %q", lists, creates, srv.cmds)
+	}
+	if got := srv.ids("Lists.a"); !reflect.DeepEqual(got, []string{"<1@test>", "<2@test>"}) {
+		t.Fatalf("Lists.a = %q, want <1@test> <2@test>", got)
+	}
+
+	// A destination deleted behind the Directory's back is recreated.
+	delete(srv.boxes, "Lists.a")
+	srv.listedMissing = nil
+	if _, err := NewPlan("INBOX", moveDecisions("Lists/a", 4)).Execute(context.Background(), srv, opts); err != nil {
+		t.Fatalf("Execute() after the destination was deleted = %v", err)
+	}
+	if got := srv.ids("Lists.a"); !reflect.DeepEqual(got, []string{"<4@test>"}) {
+		t.Fatalf("recreated Lists.a = %q, want <4@test>", got)
+	}
+}

@@ -155,13 +155,15 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 		return sum, nil
 	}
 	if len(plan.Steps) > 0 {
-		raw, err := json.Marshal(plan)
-		if err != nil {
-			return sum, fmt.Errorf("encode plan: %w", err)
-		}
-		st.Pending = &Journal{UIDValidity: status.UIDValidity, HighestUID: maxUID, Plan: raw}
-		if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
-			return sum, err
+		if s.needsJournal(plan) {
+			raw, err := json.Marshal(plan)
+			if err != nil {
+				return sum, fmt.Errorf("encode plan: %w", err)
+			}
+			st.Pending = &Journal{UIDValidity: status.UIDValidity, HighestUID: maxUID, Plan: raw}
+			if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
+				return sum, err
+			}
 		}
 		report, err := plan.Execute(work, s.client, s.actionOptions(mailbox, &st, log))
 		if err != nil {
@@ -171,21 +173,53 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 			sum.Actions[kind] += n
 		}
 	}
-	st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
-	if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
-		return sum, err
+	if maxUID != st.HighestUID || st.Pending != nil || !known {
+		st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
+		if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
+			return sum, err
+		}
 	}
 	sum.Elapsed = time.Since(start)
 	s.logSummary(log, sum)
 	return sum, nil
 }
 
-// open selects the mailbox, or examines it for a dry run.
+// needsJournal reports whether a plan must be journaled before it runs.
+// Flag changes, MOVE and UID EXPUNGE can simply be repeated after a crash:
+// the messages already moved are no longer fetched, flags are set again.
+// A copy cannot: repeating it duplicates the message. So plans with copy
+// steps, and moves on servers without MOVE (done as copies), are journaled
+// and their steps confirmed one by one.
+func (s *session) needsJournal(plan *actions.Plan) bool {
+	for _, step := range plan.Steps {
+		switch step.Kind {
+		case actions.StepCopy:
+			return true
+		case actions.StepMove, actions.StepDelete:
+			if !s.client.Has(imap.CapMove) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// open selects the mailbox, or examines it for a dry run. A mailbox the
+// session already has selected is not selected again: its status is the
+// client's, kept current by the server's untagged responses, except that
+// UIDNEXT is then unknown (0).
 func (s *session) open(ctx context.Context, mailbox string) (*imap.MailboxStatus, error) {
+	if s.selected == mailbox && !s.e.opts.DryRun {
+		if st := s.client.Mailbox(); st != nil && st.Name == mailbox {
+			st.UIDNext = 0
+			return st, nil
+		}
+	}
 	var (
 		status *imap.MailboxStatus
 		err    error
 	)
+	s.selected = ""
 	if s.e.opts.DryRun {
 		status, err = s.client.Examine(ctx, mailbox)
 	} else {
@@ -193,6 +227,9 @@ func (s *session) open(ctx context.Context, mailbox string) (*imap.MailboxStatus
 	}
 	if err != nil {
 		return nil, s.note(fmt.Errorf("select %q: %w", mailbox, err))
+	}
+	if !s.e.opts.DryRun {
+		s.selected = mailbox
 	}
 	return status, nil
 }
@@ -234,7 +271,11 @@ func (s *session) actionOptions(mailbox string, st *MailboxState, log *zap.Logge
 		AllowExpunge: s.acct.Expunge,
 		Subscribe:    s.acct.Subscribe,
 		Logger:       s.log,
+		Directory:    &s.dir,
 		OnStepDone: func(step int) {
+			if st.Pending == nil {
+				return // not journaled: nothing to record
+			}
 			st.Pending.Done = append(st.Pending.Done, step)
 			if err := s.e.store.Put(s.acct.Name, mailbox, *st); err != nil {
 				log.Error("journal step", zap.Int("step", step), zap.Error(err))

@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/imap/sasl"
 )
@@ -27,6 +28,13 @@ type session struct {
 	log    *zap.Logger
 	// delim is the server's hierarchy delimiter ("" when flat).
 	delim string
+	// dir remembers the server's mailboxes between plans, so a watching
+	// session lists them once.
+	dir actions.Directory
+	// selected is the mailbox this session has selected read-write, if
+	// any; a pass over it again needs no new SELECT, since the server
+	// keeps the session informed of changes.
+	selected string
 	// err is the first connection-level error seen; the session is then
 	// unusable.
 	err error
@@ -126,8 +134,11 @@ func (s *session) broken() bool {
 // note records err as the session's fatal error when it is connection-level
 // and returns it unchanged.
 func (s *session) note(err error) error {
-	if err != nil && s.err == nil && errors.Is(err, imap.ErrAbort) {
-		s.err = err
+	if err != nil {
+		s.selected = ""
+		if s.err == nil && errors.Is(err, imap.ErrAbort) {
+			s.err = err
+		}
 	}
 	return err
 }

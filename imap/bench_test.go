@@ -20,7 +20,7 @@ func BenchmarkParseFetchHeaders(b *testing.B) {
 	stream = append(stream, "A1 OK Fetch completed.\r\n"...)
 	msgs := bytes.Count(stream, []byte(" FETCH ("))
 	r := bytes.NewReader(stream)
-	c, err := New(rwc{io.MultiReader(bytes.NewReader([]byte("* OK ready\r\n")), r), io.Discard}, nil)
+	c, err := New(rwc{io.MultiReader(bytes.NewReader([]byte("* OK [CAPABILITY IMAP4rev1] ready\r\n")), r), io.Discard}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -238,6 +238,17 @@ func newClient(ctx context.Context, conn io.ReadWriteCloser, opts *Options, secu
 		conn.Close()
 		return nil, err
 	}
+	// Capabilities decide how commands are sent (literals, SASL-IR, MOVE...):
+	// ask for them if the greeting did not carry them (RFC 3501 section 7.1).
+	if c.capsGeneration() == 0 {
+		c.mu.Lock()
+		err := c.capability(ctx)
+		c.mu.Unlock()
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

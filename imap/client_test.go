@@ -32,7 +32,9 @@ func TestRFC3501SampleConnection(t *testing.T) {
 	var updates []Update
 	c := dialFake(t, &Options{UpdateHandler: func(u Update) { updates = append(updates, u) }}, func(s *fakeConn) {
 		s.send("* OK IMAP4rev1 Service Ready")
-		tag := s.expect("CAPABILITY")
+		tag := s.expect("CAPABILITY") // asked by Dial: the greeting has none
+		s.send("* CAPABILITY IMAP4rev1 STARTTLS AUTH=GSSAPI", tag+" OK CAPABILITY completed")
+		tag = s.expect("CAPABILITY")
 		s.send("* CAPABILITY IMAP4rev1 STARTTLS AUTH=GSSAPI", tag+" OK CAPABILITY completed")
 		tag = s.expect("LOGIN mrc secret")
 		s.send(tag + " OK LOGIN completed")
@@ -122,7 +124,7 @@ func TestGreeting(t *testing.T) {
 		wantErr  bool
 	}{
 		{"* OK [CAPABILITY IMAP4rev1 LITERAL+] hi", NotAuthenticated, false},
-		{"* PREAUTH IMAP4rev1 server logged in as Smith", Authenticated, false}, // RFC 3501 section 7.1.4
+		{"* PREAUTH [CAPABILITY IMAP4rev1] server logged in as Smith", Authenticated, false}, // RFC 3501 section 7.1.4
 		{"* BYE go away", 0, true},
 		{"garbage", 0, true},
 	}
@@ -318,7 +320,7 @@ func TestStartTLSNotAdvertised(t *testing.T) {
 func TestContextDeadline(t *testing.T) {
 	release := make(chan struct{})
 	c := dialFake(t, nil, func(s *fakeConn) {
-		s.send("* OK hi")
+		s.send("* OK [CAPABILITY IMAP4rev1] hi")
 		s.readLine()
 		<-release // never answer
 	})
@@ -341,7 +343,7 @@ func TestContextDeadline(t *testing.T) {
 func TestContextCancel(t *testing.T) {
 	release := make(chan struct{})
 	c := dialFake(t, nil, func(s *fakeConn) {
-		s.send("* OK hi")
+		s.send("* OK [CAPABILITY IMAP4rev1] hi")
 		s.readLine()
 		<-release
 	})
@@ -356,7 +358,7 @@ func TestContextCancel(t *testing.T) {
 // A connection dropped in the middle of a FETCH aborts the command.
 func TestDroppedConnection(t *testing.T) {
 	c := dialFake(t, nil, func(s *fakeConn) {
-		s.send("* OK hi")
+		s.send("* OK [CAPABILITY IMAP4rev1] hi")
 		s.readLine()
 		s.send("* 1 FETCH (UID 1 FLAGS ())", "* 2 FETCH (UID 2 BODY[] {100}")
 		s.sendRaw("partial")
@@ -372,7 +374,7 @@ func TestDroppedConnection(t *testing.T) {
 func TestByeThenEOF(t *testing.T) {
 	var updates []Update
 	c := dialFake(t, &Options{UpdateHandler: func(u Update) { updates = append(updates, u) }}, func(s *fakeConn) {
-		s.send("* OK hi")
+		s.send("* OK [CAPABILITY IMAP4rev1] hi")
 		s.readLine()
 		s.send("* BYE Server shutting down")
 	})
@@ -388,7 +390,7 @@ func TestByeThenEOF(t *testing.T) {
 // An error from the FETCH callback stops delivery but reads the command to its end.
 func TestFetchCallbackError(t *testing.T) {
 	c := dialFake(t, nil, func(s *fakeConn) {
-		s.send("* OK hi")
+		s.send("* OK [CAPABILITY IMAP4rev1] hi")
 		tag := strings.Fields(s.readLine())[0]
 		s.send("* 1 FETCH (UID 10)", "* 2 FETCH (UID 11)", "* 3 FETCH (UID 12)", tag+" OK done")
 		tag = strings.Fields(s.readLine())[0]

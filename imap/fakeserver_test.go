@@ -119,7 +119,7 @@ func (rwc) Close() error { return nil }
 // discards what it writes: for testing the response parser alone.
 func parseClient(t testing.TB, input string, opts *Options) *Client {
 	t.Helper()
-	c, err := New(rwc{strings.NewReader("* OK ready\r\n" + input), io.Discard}, opts)
+	c, err := New(rwc{strings.NewReader("* OK [CAPABILITY IMAP4rev1] ready\r\n" + input), io.Discard}, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -25,7 +25,7 @@ var responseSeeds = []string{
 }
 
 func fuzzClient(data string) *Client {
-	c, err := New(rwc{strings.NewReader("* OK hi\r\n" + data), io.Discard}, &Options{MaxLiteralSize: 1 << 16, UpdateHandler: func(Update) {}})
+	c, err := New(rwc{strings.NewReader("* OK [CAPABILITY IMAP4rev1] hi\r\n" + data), io.Discard}, &Options{MaxLiteralSize: 1 << 16, UpdateHandler: func(Update) {}})
 	if err != nil {
 		return nil
 	}

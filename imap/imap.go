@@ -1,29 +1,3 @@
-// Package imap is an IMAP4rev1 client (RFC 3501).
-//
-// It speaks the protocol itself, parsing responses while they arrive, and
-// supports these extensions:
-//
-//   - STARTTLS and LOGINDISABLED (RFC 3501 section 6.2.1)
-//   - SASL-IR, initial responses to AUTHENTICATE (RFC 4959)
-//   - LITERAL+ and LITERAL- (RFC 7888)
-//   - UIDPLUS: APPENDUID, COPYUID, UID EXPUNGE (RFC 4315)
-//   - MOVE (RFC 6851)
-//   - IDLE (RFC 2177)
-//   - ENABLE (RFC 5161)
-//   - CONDSTORE: MODSEQ, HIGHESTMODSEQ (RFC 7162)
-//   - ESEARCH responses are understood when a server sends them (RFC 4731)
-//   - BINARY literal8 in responses (RFC 3516)
-//
-// A Client is safe for use by one goroutine at a time; commands are
-// serialized. Every command takes a context: its deadline bounds the
-// command, and cancelling a command in flight closes the connection
-// (later calls fail with ErrAbort), except for Idle, where cancelling ends
-// the IDLE with DONE.
-//
-// Untagged data that no command asked for (new mail, expunges, flag
-// changes, alerts) is applied to the Client's state (see Mailbox) and handed
-// to Options.UpdateHandler, or to the handler given to Idle; it never piles
-// up unread.
 package imap
 
 import (

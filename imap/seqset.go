@@ -155,13 +155,11 @@ func (s SeqSet) Nums() []uint32 {
 // Split divides the set into pieces whose String() is at most maxBytes
 // long, so that each fits in one command line (RFC 7162 section 4
 // recommends lines of at most 8192 octets; about 7900 leaves room for the
-// command around the set). A set that already fits is returned as is.
+// command around the set). A single range longer than maxBytes forms a piece
+// of its own. A set that already fits is returned as is.
 func (s SeqSet) Split(maxBytes int) []SeqSet {
 	if len(s) == 0 {
 		return nil
-	}
-	if maxBytes < 21 { // "4294967295:4294967295"
-		maxBytes = 21
 	}
 	var out []SeqSet
 	var cur SeqSet

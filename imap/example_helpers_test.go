@@ -22,9 +22,8 @@ func ExampleSeqSet_Split() {
 		fmt.Println(part)
 	}
 	// Output:
-	// 1,3,5,7,9
-	// 11,13,15,17
-	// 19
+	// 1,3,5,7,9,11
+	// 13,15,17,19
 }
 
 func ExampleParseInternalDate() {

@@ -529,7 +529,7 @@ func (d *deriver) call(n *ast.CallNode) derived {
 		return superset(f)
 	case "hasHeader":
 		name, ok := d.constArg(n, 1)
-		if !ok || !validFieldName(name) {
+		if !ok || !searchableField(name) {
 			return unknown()
 		}
 		return superset(&Filter{Op: FilterHeader, Header: strings.TrimSpace(name)})
@@ -642,10 +642,17 @@ func (d *deriver) headerSource(n ast.Node) (headerSource, bool) {
 		return headerSource{}, false
 	}
 	name, ok := d.constArg(call, 1)
-	if !ok || !validFieldName(name) {
+	if !ok || !searchableField(name) {
 		return headerSource{}, false
 	}
 	return headerSource{strings.TrimSpace(name)}, true
+}
+
+// searchableField reports whether name can go into a HEADER search key: a
+// field name (RFC 5322 section 3.6.8, printable ASCII without colon), here
+// also without quotes and backslashes.
+func searchableField(name string) bool {
+	return validFieldName(name) && !strings.ContainsAny(name, `:"\`)
 }
 
 // headerContains is the filter for "the decoded field contains s". IMAP

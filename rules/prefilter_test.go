@@ -140,6 +140,8 @@ func TestSweepFilterPatterns(t *testing.T) {
 		{`hasHeader("List-Unsubscribe")`, `(HEADER List-Unsubscribe "")`},
 		{`!hasHeader("List-Unsubscribe")`, `(ALL)`},
 		{`header(subject) == "x"`, `(ALL)`},
+		{`header("a:b") == "xyz"`, `(ALL)`},
+		{`hasHeader("a\"b")`, `(ALL)`},
 		{`any(from, .domain == "example.org")`, `(ALL)`},
 		{`spamScore() > 5`, `(ALL)`},
 		{`body contains "unsubscribe"`, `(ALL)`},
@@ -528,5 +530,23 @@ func TestSweepFilterConservative(t *testing.T) {
 			}
 		}
 		t.Logf("%v: filter %s (exact %v): %d of %d messages match, %d filtered out", set.Names(), f, exact, matched, len(msgs), narrowed)
+	}
+}
+
+// BenchmarkSweepFilter measures deriving the filter once per pass for a
+// set of every property rule.
+func BenchmarkSweepFilter(b *testing.B) {
+	var specs []Spec
+	for i, when := range propertyRules {
+		specs = append(specs, Spec{Name: fmt.Sprintf("r%d", i), When: when, Scope: ScopeAll, Flag: []string{"$x"}})
+	}
+	set, err := Compile(specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if set.SweepFilter(testNow) == nil {
+			b.Fatal("SweepFilter() = nil")
+		}
 	}
 }

@@ -137,22 +137,18 @@ func (s *Set) SweepFilter(now time.Time) *Filter {
 		return nil
 	}
 	var parts []*Filter
+	d := &deriver{now: now}
 	for _, r := range s.rules {
 		if !r.scopeAll {
 			continue
 		}
-		parts = append(parts, ruleFilter(r, now))
+		if r.when == nil {
+			parts = append(parts, allFilter())
+			continue
+		}
+		parts = append(parts, d.derive(r.when.Node()).f)
 	}
 	return orFilter(parts...).f
-}
-
-// ruleFilter derives the prefilter of one rule's condition.
-func ruleFilter(r *rule, now time.Time) *Filter {
-	if r.when == nil {
-		return allFilter()
-	}
-	d := &deriver{now: now}
-	return d.derive(r.when.Node()).f
 }
 
 // derived is the filter of an expression node. exact says the filter
@@ -309,6 +305,9 @@ func notFilter(d derived) derived {
 // argument.
 type deriver struct {
 	now time.Time
+	// pure holds the helpers that do not read the message (days, kb...),
+	// by name, filled on first use.
+	pure map[string]func(*evalEnv, []any) (any, error)
 }
 
 func (d *deriver) derive(n ast.Node) derived {
@@ -905,17 +904,24 @@ func (d *deriver) constant(n ast.Node) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		for _, f := range functions() {
-			if f.name != id.Value || f.withEnv {
-				continue
+		if d.pure == nil {
+			d.pure = map[string]func(*evalEnv, []any) (any, error){}
+			for _, f := range functions() {
+				if !f.withEnv {
+					d.pure[f.name] = f.fn
+				}
 			}
-			args, ok := d.constants(n.Arguments)
-			if !ok {
-				return nil, false
-			}
-			v, err := f.fn(nil, args)
-			return v, err == nil
 		}
+		fn, ok := d.pure[id.Value]
+		if !ok {
+			return nil, false
+		}
+		args, ok := d.constants(n.Arguments)
+		if !ok {
+			return nil, false
+		}
+		v, err := fn(nil, args)
+		return v, err == nil
 	case *ast.BuiltinNode:
 		if n.Name != "duration" && n.Name != "date" {
 			return nil, false

@@ -1,9 +1,11 @@
 package actions
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -161,7 +163,7 @@ func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report,
 		mb:       mb,
 		report:   &Report{Mailbox: p.Mailbox, Rules: make(map[string]int)},
 		existing: make(map[string]bool),
-		counted:  make(map[string]map[uint32]bool),
+		counted:  make(map[string][]uint32),
 	}
 	if opts != nil {
 		ex.opts = *opts
@@ -237,7 +239,8 @@ func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report,
 func (ex *executor) finish() {
 	ex.step = nil
 	for rule, uids := range ex.counted {
-		ex.report.Rules[rule] = len(uids)
+		slices.Sort(uids)
+		ex.report.Rules[rule] = len(slices.Compact(uids))
 	}
 }
 
@@ -252,10 +255,11 @@ type executor struct {
 	delim    string
 	existing map[string]bool            // mailboxKey(name) -> exists
 	trash    string                     // server name of the Trash, once resolved
-	counted  map[string]map[uint32]bool // rule -> UIDs acted on
-	// stepRules maps the UIDs of the step being executed to their rules;
-	// built on first use.
-	stepRules map[uint32][]string
+	counted  map[string][]uint32 // rule -> UIDs acted on, with repeats
+	// stepRules are the (UID, rule) pairs of the step being executed,
+	// sorted by UID; built on first use.
+	stepRules []uidRule
+	ruleNames []string // scratch for one log entry
 }
 
 // command accounts for one IMAP command about to be sent.
@@ -586,40 +590,47 @@ func (ex *executor) retryCreate(ctx context.Context, dest string, do func() erro
 // counts and one info log entry per message.
 func (ex *executor) done(st *Step, set imap.SeqSet, action, dest string) {
 	ex.step.Messages += setCount(set)
-	logging := ex.log.Core().Enabled(zap.InfoLevel)
 	if ex.stepRules == nil {
-		ex.stepRules = make(map[uint32][]string)
+		// (UID, rule) pairs sorted by UID: flat, with no allocation per
+		// message, since a step may cover a whole mailbox.
 		for _, c := range st.Causes {
 			for _, uid := range c.UIDs.Nums() {
-				ex.stepRules[uid] = append(ex.stepRules[uid], c.Rule)
+				ex.stepRules = append(ex.stepRules, uidRule{uid, c.Rule})
 			}
 		}
+		slices.SortStableFunc(ex.stepRules, func(a, b uidRule) int { return cmp.Compare(a.uid, b.uid) })
 	}
-	nums := set.Nums()
-	for _, uid := range nums {
-		for _, rule := range ex.stepRules[uid] {
-			if ex.counted[rule] == nil {
-				ex.counted[rule] = make(map[uint32]bool)
-			}
-			ex.counted[rule][uid] = true
+	logging := ex.log.Core().Enabled(zap.InfoLevel)
+	for _, uid := range set.Nums() {
+		i, _ := slices.BinarySearchFunc(ex.stepRules, uid, func(r uidRule, uid uint32) int { return cmp.Compare(r.uid, uid) })
+		j := i
+		for j < len(ex.stepRules) && ex.stepRules[j].uid == uid {
+			ex.counted[ex.stepRules[j].rule] = append(ex.counted[ex.stepRules[j].rule], uid)
+			j++
 		}
-	}
-	if !logging {
-		return
-	}
-	for _, uid := range nums {
-		m := ex.plan.message(uid)
-		fields := []zap.Field{
-			zap.String("action", action),
-			zap.Strings("rule", ex.stepRules[uid]),
-			zap.Uint32("uid", uid),
-			zap.String("message_id", m.MessageID),
+		if !logging {
+			continue
 		}
+		// The entry is encoded before Info returns, so one buffer serves
+		// every message.
+		ex.ruleNames = ex.ruleNames[:0]
+		for _, r := range ex.stepRules[i:j] {
+			ex.ruleNames = append(ex.ruleNames, r.rule)
+		}
+		rule := zap.Strings("rule", ex.ruleNames)
+		destination := zap.Skip()
 		if dest != "" {
-			fields = append(fields, zap.String("destination", dest))
+			destination = zap.String("destination", dest)
 		}
-		ex.log.Info("action", fields...)
+		ex.log.Info("action", zap.String("action", action), rule, zap.Uint32("uid", uid),
+			zap.String("message_id", ex.plan.message(uid).MessageID), destination)
 	}
+}
+
+// uidRule is one (message, rule) pair of the step being executed.
+type uidRule struct {
+	uid  uint32
+	rule string
 }
 
 // short abbreviates a UID set for error messages.

@@ -202,17 +202,37 @@ type builder struct {
 // wins. Flags are batched so that flags applying to exactly the same messages
 // share one command.
 func NewPlan(mailbox string, decisions []Decision) *Plan {
-	b := &builder{
+	b := NewBuilder(mailbox)
+	for i := range decisions {
+		b.b.add(&decisions[i])
+	}
+	return b.Plan()
+}
+
+// Builder folds decisions into a plan one at a time, so that a caller
+// evaluating a large mailbox keeps only the batched UID lists, not every
+// decision. The plan is the same as NewPlan's for the same decisions in the
+// same order.
+type Builder struct {
+	mailbox string
+	b       builder
+}
+
+// NewBuilder starts a plan for the source mailbox (its server name).
+func NewBuilder(mailbox string) *Builder {
+	return &Builder{mailbox: mailbox, b: builder{
 		addFlags:    make(map[string]causeList),
 		removeFlags: make(map[string]causeList),
 		copies:      make(map[string]causeList),
 		moves:       make(map[string]causeList),
-	}
-	for i := range decisions {
-		b.add(&decisions[i])
-	}
-	return b.plan(mailbox)
+	}}
 }
+
+// Add folds one decision into the plan. Decision.Result is not kept.
+func (b *Builder) Add(d Decision) { b.b.add(&d) }
+
+// Plan returns the plan for every decision added so far.
+func (b *Builder) Plan() *Plan { return b.b.plan(b.mailbox) }
 
 // flagOp is the effective change of one flag on one message.
 type flagOp struct {

@@ -1,13 +1,10 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime"
-	"net/textproto"
 	"slices"
 	"sort"
 	"time"
@@ -18,6 +15,10 @@ import (
 	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/rules"
 )
+
+// maxSetBytes bounds the UID set of one command so that no command line
+// exceeds about 8 KB (RFC 7162 section 4).
+const maxSetBytes = 7900
 
 // bodyLimit caps how much of a message is fetched when a rule reads the
 // body or attachments: BODY.PEEK[]<0.bodyLimit>.
@@ -34,8 +35,9 @@ type PassSummary struct {
 	Actions map[string]int
 	// Errors counts rule evaluation failures.
 	Errors int
-	// Elapsed is the wall time of the pass.
-	Elapsed time.Duration
+	// Elapsed is the wall time of the pass; Fetch and Act the parts spent
+	// fetching and evaluating, and carrying out the plan.
+	Elapsed, Fetch, Act time.Duration
 }
 
 // pass evaluates the rules over one mailbox and carries out the decisions.
@@ -93,18 +95,30 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 		log.Debug("nothing new", zap.Uint32("highest_uid", highest))
 		return sum, nil
 	}
-	set := imap.SeqSet{{Start: highest + 1, Stop: 0}}
-	if sweep {
+	now := e.opts.Now()
+	var set imap.SeqSet
+	switch {
+	case e.opts.All:
 		set = imap.SeqSet{{Start: 1, Stop: 0}}
+	case sweep:
+		// Ask the server which old messages the scope = "all" rules could
+		// match, rather than fetching the whole mailbox every pass.
+		if set, err = s.sweepSet(work, rs.SweepFilter(now), highest); err != nil {
+			return sum, err
+		}
+	default:
+		set = imap.SeqSet{{Start: highest + 1, Stop: 0}}
 	}
 
 	needs := rs.Needs()
 	items, headerOnly := fetchItems(needs, e.opts.DryRun, sweep)
-	now := e.opts.Now()
-	var decisions []actions.Decision
+	// Decisions are folded into the plan as the fetch streams, so memory
+	// holds the batched UID lists, not every message's decision.
+	builder := actions.NewBuilder(mailbox)
 	maxUID := highest
 	msg := rules.Message{Account: s.acct.Name, Mailbox: mailbox}
-	err = s.client.UIDFetch(work, set, items, func(m *imap.FetchMessage) error {
+	fetchStart := time.Now()
+	onMessage := func(m *imap.FetchMessage) error {
 		isNew := e.opts.All || m.UID > highest
 		// "UID n:*" also returns the last message when n is past it
 		// (RFC 3501 section 6.4.8), so filter here.
@@ -138,15 +152,24 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 			log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
 		}
 		if hasActions(&res) {
-			decisions = append(decisions, decide(m.UID, msg.Header, res, e.opts.DryRun))
+			builder.Add(decide(m.UID, msg.Header, res, e.opts.DryRun))
 		}
 		return nil
-	})
+	}
+	// A long UID set (scattered sweep matches) is fetched in pieces so no
+	// command line exceeds about 8 KB.
+	for _, piece := range set.Split(maxSetBytes) {
+		if err = s.client.UIDFetch(work, piece, items, onMessage); err != nil {
+			break
+		}
+	}
 	if err != nil {
-		return sum, s.note(fmt.Errorf("fetch %s in %q: %w", set, mailbox, err))
+		return sum, s.note(fmt.Errorf("fetch from %q: %w", mailbox, err))
 	}
 
-	plan := actions.NewPlan(mailbox, decisions)
+	sum.Fetch = time.Since(fetchStart)
+	actStart := time.Now()
+	plan := builder.Plan()
 	if e.opts.DryRun {
 		fmt.Fprintf(e.opts.Out, "== %s / %s (dry run: nothing changed)\n", s.acct.Name, mailbox)
 		plan.Print(e.opts.Out)
@@ -172,6 +195,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error
 		for kind, n := range report.Messages() {
 			sum.Actions[kind] += n
 		}
+		sum.Act = time.Since(actStart)
 	}
 	if maxUID != st.HighestUID || st.Pending != nil || !known {
 		st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
@@ -291,7 +315,9 @@ func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
 		zap.Any("matched", sortedCounts(sum.Matched)),
 		zap.Any("actions", sortedCounts(sum.Actions)),
 		zap.Int("rule_errors", sum.Errors),
-		zap.Duration("elapsed", sum.Elapsed))
+		zap.Duration("elapsed", sum.Elapsed),
+		zap.Duration("fetch", sum.Fetch),
+		zap.Duration("act", sum.Act))
 }
 
 // sortedCounts renders counts as "name=n" strings in name order, so log
@@ -373,18 +399,15 @@ func hasActions(r *rules.Result) bool {
 }
 
 // decide copies what the plan keeps of a message out of the fetch buffer,
-// which is only valid during the fetch callback.
+// which is only valid during the fetch callback: the Message-ID for the
+// action log, and for a dry run's listing From and Subject too.
 func decide(uid uint32, header []byte, res rules.Result, dryRun bool) actions.Decision {
 	d := actions.Decision{UID: uid, Result: res}
-	h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(header))).ReadMIMEHeader()
-	if err != nil && len(h) == 0 {
-		return d
-	}
-	d.MessageID = h.Get("Message-Id")
 	if dryRun {
-		dec := new(mime.WordDecoder)
-		d.From, _ = dec.DecodeHeader(h.Get("From"))
-		d.Subject, _ = dec.DecodeHeader(h.Get("Subject"))
+		sum := rules.Summarize(header)
+		d.MessageID, d.From, d.Subject = sum.MessageID, sum.From, sum.Subject
+	} else {
+		d.MessageID = rules.MessageID(header)
 	}
 	return d
 }

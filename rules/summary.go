@@ -50,3 +50,16 @@ func MessageDate(header []byte) time.Time {
 	}
 	return time.Time{}
 }
+
+// MessageID returns the Message-ID of a raw header block without angle
+// brackets, or "" when it has none. It decodes nothing else, for the hot
+// path of logging every action.
+func MessageID(header []byte) string {
+	var h headerIndex
+	hdr, _ := splitHeader(header)
+	h.parse(hdr)
+	if v, ok := h.first("Message-Id"); ok {
+		return angleID(v)
+	}
+	return ""
+}

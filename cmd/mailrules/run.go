@@ -114,6 +114,13 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 		trace = tf
 	}
 
+	stopProfiles, err := startProfiles()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+		return exitFailure
+	}
+	defer stopProfiles()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := engine.New(cfg, store, log, &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace})

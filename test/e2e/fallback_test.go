@@ -179,3 +179,58 @@ flag = ["$Seven"]
 		t.Fatalf("commands: %d with 10 matching, %d with 2,500 matching; want equal", counts[0]["total"], counts[1]["total"])
 	}
 }
+
+// TestSweepSearchesInsteadOfFetchingAll checks that a scope = "all" rule
+// asks the server which old messages it could match (UID SEARCH) instead of
+// fetching the whole mailbox every pass, and still files exactly the right
+// ones.
+func TestSweepSearchesInsteadOfFetchingAll(t *testing.T) {
+	e := newEnv(t, srv, `
+[[rule]]
+name  = "archive"
+scope = "all"
+when  = 'internalDate.Year() < 2025 && !flagged'
+move  = "Archive/{internalDate.Year()}"
+`, "")
+	var msgs []dovecottest.Message
+	for i := range 300 {
+		date := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+		flags := ""
+		if i%50 == 0 {
+			date = time.Date(2023, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour) // 6 old messages
+		}
+		if i == 100 {
+			flags = "F" // old but flagged: stays
+		}
+		m := message{id: fmt.Sprintf("sweep-%d@x", i), date: date}
+		msgs = append(msgs, dovecottest.Message{Data: m.bytes(), InternalDate: date, Flags: flags})
+	}
+	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
+		t.Fatalf("AddMessages = %v", err)
+	}
+	// The first run records the baseline; the sweep still applies to old mail.
+	e.mustRun("run")
+	trace := filepath.Join(e.dir, "trace")
+	e.mustRun("run", "--trace", trace)
+	got := e.snapshot()
+	if n := len(got["Archive.2023"]); n != 5 {
+		t.Fatalf("Archive.2023 holds %d messages, want 5:\n%s", n, got)
+	}
+	if _, ok := got["INBOX"]["sweep-100@x"]; !ok {
+		t.Fatalf("the flagged old message was archived:\n%s", got)
+	}
+	if got.count() != 300 {
+		t.Fatalf("%d messages after the sweep, want 300", got.count())
+	}
+	data, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	if !strings.Contains(text, "UID SEARCH") {
+		t.Fatalf("the sweep sent no UID SEARCH:\n%s", text)
+	}
+	if strings.Contains(text, "UID FETCH 1:*") {
+		t.Fatalf("the sweep fetched the whole mailbox:\n%s", text)
+	}
+}

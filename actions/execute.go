@@ -253,8 +253,8 @@ type executor struct {
 	report   *Report
 	step     *StepReport // the step being executed
 	delim    string
-	existing map[string]bool            // mailboxKey(name) -> exists
-	trash    string                     // server name of the Trash, once resolved
+	existing map[string]bool     // mailboxKey(name) -> exists
+	trash    string              // server name of the Trash, once resolved
 	counted  map[string][]uint32 // rule -> UIDs acted on, with repeats
 	// stepRules are the (UID, rule) pairs of the step being executed,
 	// sorted by UID; built on first use.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/mailrules/mailrules/engine"
 )
@@ -29,7 +30,7 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be done; change nothing (mailboxes are opened read-only)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&f.trace, "trace", "", "write the IMAP protocol trace (credentials redacted) to `file`")
+	fs.StringVar(&f.trace, "trace", os.Getenv("MAILRULES_TRACE"), "write the IMAP protocol trace (credentials redacted, lines time-stamped) to `file` (default $MAILRULES_TRACE)")
 }
 
 // cmdRun is `mailrules run`: one pass over every account and mailbox, for cron.
@@ -111,7 +112,7 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 			return exitFailure
 		}
 		defer tf.Close()
-		trace = tf
+		trace = &stampedWriter{w: tf}
 	}
 
 	stopProfiles, err := startProfiles()
@@ -129,4 +130,20 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 		return exitFailure
 	}
 	return exitOK
+}
+
+// stampedWriter prefixes every write (the trace writes whole lines) with the
+// time, so a trace shows where a pass spends it.
+type stampedWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (s *stampedWriter) Write(p []byte) (int, error) {
+	s.buf = time.Now().AppendFormat(s.buf[:0], "15:04:05.000000 ")
+	s.buf = append(s.buf, p...)
+	if _, err := s.w.Write(s.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

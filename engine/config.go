@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -48,6 +49,7 @@ type Account struct {
 	Expunge       bool   // allow the bare EXPUNGE fallback on servers without UIDPLUS
 	AllowInsecure bool   // permit a password over an unencrypted non-loopback connection
 	TLSSkipVerify bool   // do not verify the server certificate (testing only)
+	TLSCAFile     string // PEM certificates to trust instead of the system's (a private CA, a self-signed server)
 	PollInterval  time.Duration
 	IdleRestart   time.Duration
 	Subscribe     bool // subscribe to mailboxes the rules create
@@ -99,6 +101,7 @@ type fileAccount struct {
 	Expunge       bool           `toml:"expunge"`
 	AllowInsecure bool           `toml:"allow_insecure"`
 	TLSSkipVerify bool           `toml:"tls_skip_verify"`
+	TLSCAFile     string         `toml:"tls_ca_file"`
 	PollInterval  string         `toml:"poll_interval"`
 	IdleRestart   string         `toml:"idle_restart"`
 	Subscribe     bool           `toml:"subscribe"`
@@ -564,6 +567,19 @@ func parseDuration(s string, def time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
+// loadCAFile reads the PEM certificates of a tls_ca_file.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tls_ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}
+
 // account validates and fills in one [[account]].
 func (l *loader) account(i int, fa *fileAccount) *Account {
 	a := &Account{
@@ -624,6 +640,12 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 		}
 		if a.TLSSkipVerify {
 			l.accountWarning(i, name, "tls_skip_verify", "tls_skip_verify = true: the server's certificate is not checked")
+		}
+		if fa.TLSCAFile != "" {
+			a.TLSCAFile = l.resolvePath(fa.TLSCAFile)
+			if _, err := loadCAFile(a.TLSCAFile); err != nil {
+				l.accountProblem(i, name, "tls_ca_file", "%v", err)
+			}
 		}
 	}
 

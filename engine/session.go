@@ -64,6 +64,11 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 	)
 	addr := net.JoinHostPort(acct.Host, strconv.Itoa(acct.Port))
 	tlsCfg := &tls.Config{ServerName: acct.Host, InsecureSkipVerify: acct.TLSSkipVerify}
+	if acct.TLSCAFile != "" {
+		if tlsCfg.RootCAs, err = loadCAFile(acct.TLSCAFile); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case len(acct.Command) > 0:
 		c, err = imap.DialCommand(dctx, opts, acct.Command[0], acct.Command[1:]...)
@@ -97,10 +102,26 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 	return s, nil
 }
 
-// authenticate logs in with the account's credentials. The secret is
-// resolved here, used once and never logged.
+// authenticate logs in with the account's credentials: an OAuth 2.0 token
+// (XOAUTH2 or OAUTHBEARER, RFC 7628) or a password (AUTHENTICATE PLAIN when
+// offered, else LOGIN). Secrets are resolved here, used once and never
+// logged.
 func (s *session) authenticate(ctx context.Context) error {
 	acct, c := s.acct, s.client
+	if acct.Auth == "xoauth2" || acct.Auth == "oauthbearer" {
+		token, err := acct.OAuth2.Token(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("oauth2 token for %q: %w", acct.Username, err)
+		}
+		mech := sasl.XOAuth2(acct.Username, token)
+		if acct.Auth == "oauthbearer" {
+			mech = sasl.OAuthBearer(acct.Username, token, acct.Host, acct.Port)
+		}
+		if err := c.Authenticate(ctx, mech); err != nil {
+			return fmt.Errorf("authenticate %s as %q: %w", mech.Name(), acct.Username, err)
+		}
+		return nil
+	}
 	if acct.Password == nil {
 		return fmt.Errorf("log in as %q: no password source configured", acct.Username)
 	}
@@ -108,17 +129,13 @@ func (s *session) authenticate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("log in as %q: %w", acct.Username, err)
 	}
-	switch acct.Auth {
-	case "", "plain":
-		if c.Caps().Has(imap.Cap("AUTH=PLAIN")) {
-			err = c.Authenticate(ctx, sasl.Plain("", acct.Username, password))
-		} else {
-			err = c.Login(ctx, acct.Username, password)
-		}
-	case "login":
+	switch {
+	case acct.Auth == "login":
 		err = c.Login(ctx, acct.Username, password)
+	case c.Caps().Has(imap.Cap("AUTH=PLAIN")):
+		err = c.Authenticate(ctx, sasl.Plain("", acct.Username, password))
 	default:
-		return fmt.Errorf("log in as %q: auth %q is not supported yet", acct.Username, acct.Auth)
+		err = c.Login(ctx, acct.Username, password)
 	}
 	if err != nil {
 		return fmt.Errorf("log in as %q: %w", acct.Username, err)

@@ -436,7 +436,7 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 			}
 		}
 		msg := fmt.Sprintf("unknown key %q %s", name, where)
-		if s := closest(name, knownKeys(table)); s != "" {
+		if s := rules.Closest(name, knownKeys(table)); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		ruleName := ""
@@ -452,41 +452,6 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 		}
 		l.problem(l.ix.keyPos(label), ruleName, "%s", msg)
 	}
-}
-
-// closest returns the candidate nearest to name, if near enough.
-func closest(name string, candidates []string) string {
-	best, bestDist := "", 1<<30
-	for _, c := range candidates {
-		if d := levenshtein(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if bestDist <= 2 || (bestDist <= 3 && len(name) > 6) {
-		return best
-	}
-	return ""
-}
-
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // resolvePath expands ~ and makes a path relative to the config file's
@@ -785,7 +750,7 @@ func (l *loader) crossCheck(cfg *Config) {
 						names = append(names, n)
 					}
 					sort.Strings(names)
-					if s := closest(name, names); s != "" {
+					if s := rules.Closest(name, names); s != "" {
 						msg += fmt.Sprintf("; did you mean %q?", s)
 					} else if len(names) > 0 {
 						msg += fmt.Sprintf(" (accounts: %s)", strings.Join(names, ", "))

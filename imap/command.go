@@ -86,7 +86,7 @@ func (b *builder) str(s string) error {
 // mailbox sends a mailbox name, encoded in modified UTF-7 (RFC 3501
 // section 5.1.3) unless UTF8=ACCEPT is enabled (RFC 6855 section 3).
 func (b *builder) mailbox(name string) error {
-	if equalFoldASCII(name, "INBOX") {
+	if eqFold(name, "INBOX") {
 		b.raw("INBOX")
 		return nil
 	}
@@ -207,23 +207,4 @@ func validFlag(f string) bool {
 		return imapwire.IsAtom(f[1:])
 	}
 	return imapwire.IsAtom(f)
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'a' <= x && x <= 'z' {
-			x -= 'a' - 'A'
-		}
-		if 'a' <= y && y <= 'z' {
-			y -= 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

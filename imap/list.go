@@ -114,7 +114,7 @@ func (c *Client) decodeMailbox(b []byte) string {
 		return string(b)
 	}
 	s := string(b)
-	if equalFoldASCII(s, "INBOX") {
+	if eqFold(s, "INBOX") {
 		return "INBOX"
 	}
 	dec, err := utf7.Decode(s)

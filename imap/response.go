@@ -601,8 +601,9 @@ func readESearch(d *imapwire.Decoder) ([]uint32, error) {
 	return nums, nil
 }
 
-// eqFold reports whether b equals s under ASCII case folding.
-func eqFold(b []byte, s string) bool {
+// eqFold reports whether b equals s under ASCII case folding, as IMAP
+// keywords and the name INBOX compare (RFC 3501 sections 5.1 and 9).
+func eqFold[T string | []byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

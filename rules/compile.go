@@ -439,8 +439,16 @@ func (c *compiler) explain(msg string) string {
 
 // suggest returns the known name closest to name, or "".
 func (c *compiler) suggest(name string) string {
+	return Closest(name, c.names)
+}
+
+// Closest returns the candidate nearest to name by edit distance, ignoring
+// case, when it is near enough to be a likely typo (at most 2 edits, 3 for
+// names longer than 6 characters); otherwise "". It backs the "did you
+// mean" hints for rule variables and configuration keys.
+func Closest(name string, candidates []string) string {
 	best, bestDist := "", 0
-	for _, cand := range c.names {
+	for _, cand := range candidates {
 		d := editDistance(strings.ToLower(name), strings.ToLower(cand))
 		if best == "" || d < bestDist {
 			best, bestDist = cand, d

@@ -196,7 +196,14 @@ func tlsConfig(cfg *tls.Config, addr string) *tls.Config {
 }
 
 func dialTCP(ctx context.Context, addr string, opts *Options) (net.Conn, error) {
-	d := net.Dialer{Timeout: opts.dialTimeout(), KeepAlive: opts.keepAlive()}
+	// Probe an idle connection every KeepAlive and give up after three
+	// unanswered probes, so a peer that vanished (NAT timeout, server
+	// crash without RST) is noticed within a few periods even in IDLE,
+	// rather than after the kernel's default of nine.
+	ka := opts.keepAlive()
+	d := net.Dialer{Timeout: opts.dialTimeout(), KeepAliveConfig: net.KeepAliveConfig{
+		Enable: true, Idle: ka, Interval: ka / 3, Count: 3,
+	}}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)

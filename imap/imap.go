@@ -21,7 +21,10 @@ type Options struct {
 	UpdateHandler func(Update)
 	// DialTimeout bounds connection establishment; default 30s.
 	DialTimeout time.Duration
-	// KeepAlive is the TCP keepalive period; default 30s.
+	// KeepAlive is how long a connection may be idle before TCP keepalive
+	// probes start (then every KeepAlive/3; three unanswered probes end
+	// the connection), default 30s: a dead peer is noticed within about
+	// 2*KeepAlive, in IDLE too.
 	KeepAlive time.Duration
 	// MaxLiteralSize is the largest literal accepted from the server; default
 	// 64 MiB. A larger announcement fails the command with ErrAbort and

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -181,4 +182,34 @@ func TestWrongPasswordExitCode(t *testing.T) {
 	if strings.Contains(r.stderr, "wrong") {
 		t.Fatalf("the password reached the log:\n%s", r.stderr)
 	}
+}
+
+func TestFailingMailboxDoesNotStopOthers(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	// Replace the account's mailboxes: one that does not exist, then INBOX.
+	cfg, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = []byte(strings.Replace(string(cfg), `mailboxes = ["INBOX"]`, `mailboxes = ["Missing", "INBOX"]`, 1))
+	if err := os.WriteFile(e.config, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.appendMessages("INBOX", message{id: "spam@x", headers: "X-Spam-Flag: YES"})
+
+	r := e.mailrules("run", "--all")
+	if r.code != 1 {
+		t.Fatalf("run with a missing mailbox exited %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Missing") {
+		t.Errorf("the error does not name the failing mailbox:\n%s", r.stderr)
+	}
+	if got := e.snapshot(); len(got["Junk"]) != 1 || !hasMessage(got["Junk"], "spam@x") {
+		t.Fatalf("INBOX was not processed after the failing mailbox:\n%s", got)
+	}
+}
+
+func hasMessage(mailbox map[string]string, id string) bool {
+	_, ok := mailbox[id]
+	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -669,6 +670,24 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// secureTokenURL reports whether the client secret and refresh token may
+// be posted to raw: over https, or over http only to a loopback host
+// (a test or a local token broker). The host is parsed, not matched as a
+// prefix, so that "http://localhost.example.net" does not pass.
+func secureTokenURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		return isLoopback(u.Hostname())
+	}
+	return false
+}
+
 // oauth2 decodes an oauth2 table.
 func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 	var fo fileOAuth2
@@ -695,9 +714,8 @@ func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 		}
 		if o.TokenURL == "" {
 			missing = append(missing, "token_url")
-		} else if !strings.HasPrefix(o.TokenURL, "https://") && !strings.HasPrefix(o.TokenURL, "http://localhost") &&
-			!strings.HasPrefix(o.TokenURL, "http://127.0.0.1") {
-			l.accountProblem(i, name, "oauth2.token_url", "oauth2: token_url must be https://")
+		} else if !secureTokenURL(o.TokenURL) {
+			l.accountProblem(i, name, "oauth2.token_url", "oauth2: token_url must be https:// (http:// only to a loopback host)")
 		}
 		if len(missing) > 0 {
 			l.accountProblem(i, name, "oauth2", "oauth2: missing %s", strings.Join(missing, ", "))

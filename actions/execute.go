@@ -590,9 +590,11 @@ func (ex *executor) retryCreate(ctx context.Context, dest string, do func() erro
 // counts and one info log entry per message.
 func (ex *executor) done(st *Step, set imap.SeqSet, action, dest string) {
 	ex.step.Messages += setCount(set)
-	if ex.stepRules == nil {
-		// (UID, rule) pairs sorted by UID: flat, with no allocation per
-		// message, since a step may cover a whole mailbox.
+	// A step caused by one rule (the usual case) needs no per-message
+	// lookup; otherwise (UID, rule) pairs sorted by UID, flat, with no
+	// allocation per message, since a step may cover a whole mailbox.
+	single := len(st.Causes) == 1
+	if !single && ex.stepRules == nil {
 		for _, c := range st.Causes {
 			for _, uid := range c.UIDs.Nums() {
 				ex.stepRules = append(ex.stepRules, uidRule{uid, c.Rule})
@@ -601,29 +603,29 @@ func (ex *executor) done(st *Step, set imap.SeqSet, action, dest string) {
 		slices.SortStableFunc(ex.stepRules, func(a, b uidRule) int { return cmp.Compare(a.uid, b.uid) })
 	}
 	logging := ex.log.Core().Enabled(zap.InfoLevel)
-	for _, uid := range set.Nums() {
-		i, _ := slices.BinarySearchFunc(ex.stepRules, uid, func(r uidRule, uid uint32) int { return cmp.Compare(r.uid, uid) })
-		j := i
-		for j < len(ex.stepRules) && ex.stepRules[j].uid == uid {
-			ex.counted[ex.stepRules[j].rule] = append(ex.counted[ex.stepRules[j].rule], uid)
-			j++
-		}
-		if !logging {
-			continue
-		}
-		// The entry is encoded before Info returns, so one buffer serves
-		// every message.
+	destination := zap.Skip()
+	if dest != "" {
+		destination = zap.String("destination", dest)
+	}
+	for uid := range set.All() {
 		ex.ruleNames = ex.ruleNames[:0]
-		for _, r := range ex.stepRules[i:j] {
-			ex.ruleNames = append(ex.ruleNames, r.rule)
+		if single {
+			ex.ruleNames = append(ex.ruleNames, st.Causes[0].Rule)
+		} else {
+			i, _ := slices.BinarySearchFunc(ex.stepRules, uid, func(r uidRule, uid uint32) int { return cmp.Compare(r.uid, uid) })
+			for ; i < len(ex.stepRules) && ex.stepRules[i].uid == uid; i++ {
+				ex.ruleNames = append(ex.ruleNames, ex.stepRules[i].rule)
+			}
 		}
-		rule := zap.Strings("rule", ex.ruleNames)
-		destination := zap.Skip()
-		if dest != "" {
-			destination = zap.String("destination", dest)
+		for _, rule := range ex.ruleNames {
+			ex.counted[rule] = append(ex.counted[rule], uid)
 		}
-		ex.log.Info("action", zap.String("action", action), rule, zap.Uint32("uid", uid),
-			zap.String("message_id", ex.plan.message(uid).MessageID), destination)
+		if logging {
+			// The entry is encoded before Info returns, so one buffer of
+			// rule names serves every message.
+			ex.log.Info("action", zap.String("action", action), zap.Strings("rule", ex.ruleNames),
+				zap.Uint32("uid", uid), zap.String("message_id", ex.plan.message(uid).MessageID), destination)
+		}
 	}
 }
 

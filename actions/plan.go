@@ -141,10 +141,12 @@ func (p *Plan) message(uid uint32) Message {
 	return p.Messages[i]
 }
 
-// cause is one (message, rule) pair behind an action.
+// cause is one (message, rule) pair behind an action; rule indexes the
+// builder's rule names, which keeps a cause at 8 bytes for plans that cover
+// a whole mailbox.
 type cause struct {
 	uid  uint32
-	rule string
+	rule uint32
 }
 
 // causeList accumulates the (message, rule) pairs of one action. Appending
@@ -160,19 +162,20 @@ func (l causeList) uids() imap.SeqSet {
 	return imap.SeqSetFromNums(nums...)
 }
 
-// causes groups the UIDs by rule, rules sorted by name.
-func (l causeList) causes() []Cause {
+// causes groups the UIDs by rule, rules sorted by name; names are the
+// builder's rule names.
+func (l causeList) causes(names []string) []Cause {
 	byRule := make(map[string][]uint32)
 	for _, c := range l {
-		byRule[c.rule] = append(byRule[c.rule], c.uid)
+		byRule[names[c.rule]] = append(byRule[names[c.rule]], c.uid)
 	}
-	names := make([]string, 0, len(byRule))
+	rules := make([]string, 0, len(byRule))
 	for r := range byRule {
-		names = append(names, r)
+		rules = append(rules, r)
 	}
-	sort.Strings(names)
-	causes := make([]Cause, 0, len(names))
-	for _, r := range names {
+	sort.Strings(rules)
+	causes := make([]Cause, 0, len(rules))
+	for _, r := range rules {
 		causes = append(causes, Cause{Rule: r, UIDs: imap.SeqSetFromNums(byRule[r]...)})
 	}
 	return causes
@@ -187,8 +190,34 @@ type builder struct {
 	deletes     causeList
 	expunges    causeList
 	final       map[uint32]bool // messages that already have a final action
-	messages    []Message
-	lastUID     uint32 // highest UID added so far, to notice repeated UIDs cheaply
+	lastUID     uint32          // highest UID added so far, to notice repeated UIDs cheaply
+	// Messages in the order added: UID and Message-ID, with From and
+	// Subject (set for dry runs only) kept aside.
+	messages []messageID
+	details  map[uint32][2]string
+	// Rule names, interned: causes refer to them by index.
+	rules     []string
+	ruleIndex map[string]uint32
+}
+
+// messageID is the compact form of a Message while a plan is built.
+type messageID struct {
+	uid uint32
+	id  string
+}
+
+// cause returns the cause for a message and a rule name.
+func (b *builder) cause(uid uint32, rule string) cause {
+	i, ok := b.ruleIndex[rule]
+	if !ok {
+		if b.ruleIndex == nil {
+			b.ruleIndex = make(map[string]uint32)
+		}
+		i = uint32(len(b.rules))
+		b.rules = append(b.rules, rule)
+		b.ruleIndex[rule] = i
+	}
+	return cause{uid, i}
 }
 
 // NewPlan builds the plan for the decisions about messages of mailbox (the
@@ -261,7 +290,15 @@ func (b *builder) add(d *Decision) {
 		}
 	}
 	b.lastUID = max(b.lastUID, d.UID)
-	b.messages = append(b.messages, Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject})
+	b.messages = append(b.messages, messageID{d.UID, d.MessageID})
+	if d.From != "" || d.Subject != "" {
+		if b.details == nil {
+			b.details = make(map[uint32][2]string)
+		}
+		if _, ok := b.details[d.UID]; !ok {
+			b.details[d.UID] = [2]string{d.From, d.Subject}
+		}
+	}
 
 	var ops []flagOp // a handful per message: a slice beats a map
 	apply := func(fc rules.FlagChange, add bool) {
@@ -295,12 +332,12 @@ func (b *builder) add(d *Decision) {
 			target = b.addFlags
 		}
 		for _, rule := range op.rules {
-			target[op.flag] = append(target[op.flag], cause{d.UID, rule})
+			target[op.flag] = append(target[op.flag], b.cause(d.UID, rule))
 		}
 	}
 
 	for _, t := range r.Copies {
-		b.copies[t.Mailbox] = append(b.copies[t.Mailbox], cause{d.UID, t.Rule})
+		b.copies[t.Mailbox] = append(b.copies[t.Mailbox], b.cause(d.UID, t.Rule))
 	}
 
 	f := r.Final
@@ -309,11 +346,11 @@ func (b *builder) add(d *Decision) {
 	}
 	switch f.Kind {
 	case rules.FinalMove:
-		b.moves[f.Mailbox] = append(b.moves[f.Mailbox], cause{d.UID, f.Rule})
+		b.moves[f.Mailbox] = append(b.moves[f.Mailbox], b.cause(d.UID, f.Rule))
 	case rules.FinalDelete:
-		b.deletes = append(b.deletes, cause{d.UID, f.Rule})
+		b.deletes = append(b.deletes, b.cause(d.UID, f.Rule))
 	case rules.FinalExpunge:
-		b.expunges = append(b.expunges, cause{d.UID, f.Rule})
+		b.expunges = append(b.expunges, b.cause(d.UID, f.Rule))
 	default:
 		return
 	}
@@ -324,28 +361,30 @@ func (b *builder) add(d *Decision) {
 
 func (b *builder) plan(mailbox string) *Plan {
 	p := &Plan{Mailbox: mailbox, Steps: []Step{}, Messages: []Message{}}
-	p.Steps = append(p.Steps, flagSteps(StepAddFlags, b.addFlags)...)
-	p.Steps = append(p.Steps, flagSteps(StepRemoveFlags, b.removeFlags)...)
-	p.Steps = append(p.Steps, destSteps(StepCopy, b.copies)...)
-	p.Steps = append(p.Steps, destSteps(StepMove, b.moves)...)
+	p.Steps = append(p.Steps, b.flagSteps(StepAddFlags, b.addFlags)...)
+	p.Steps = append(p.Steps, b.flagSteps(StepRemoveFlags, b.removeFlags)...)
+	p.Steps = append(p.Steps, b.destSteps(StepCopy, b.copies)...)
+	p.Steps = append(p.Steps, b.destSteps(StepMove, b.moves)...)
 	if len(b.deletes) > 0 {
-		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: b.deletes.uids(), Causes: b.deletes.causes()})
+		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: b.deletes.uids(), Causes: b.deletes.causes(b.rules)})
 	}
 	if len(b.expunges) > 0 {
-		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: b.expunges.uids(), Causes: b.expunges.causes()})
+		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: b.expunges.uids(), Causes: b.expunges.causes(b.rules)})
 	}
 	// Messages sorted by UID, the first description of a repeated UID kept.
-	slices.SortStableFunc(b.messages, func(a, b Message) int { return cmp.Compare(a.UID, b.UID) })
-	p.Messages = slices.CompactFunc(b.messages, func(a, b Message) bool { return a.UID == b.UID })
-	if p.Messages == nil {
-		p.Messages = []Message{}
+	slices.SortStableFunc(b.messages, func(a, b messageID) int { return cmp.Compare(a.uid, b.uid) })
+	b.messages = slices.CompactFunc(b.messages, func(a, b messageID) bool { return a.uid == b.uid })
+	p.Messages = make([]Message, len(b.messages))
+	for i, m := range b.messages {
+		d := b.details[m.uid]
+		p.Messages[i] = Message{UID: m.uid, MessageID: m.id, From: d[0], Subject: d[1]}
 	}
 	return p
 }
 
 // flagSteps groups flags that apply to exactly the same messages into one
 // step each, so the number of steps is at most the number of distinct flags.
-func flagSteps(kind StepKind, byFlag map[string]causeList) []Step {
+func (b *builder) flagSteps(kind StepKind, byFlag map[string]causeList) []Step {
 	type group struct {
 		flags []string
 		set   imap.SeqSet
@@ -372,13 +411,13 @@ func flagSteps(kind StepKind, byFlag map[string]causeList) []Step {
 	}
 	steps := make([]Step, 0, len(groups))
 	for _, g := range groups {
-		steps = append(steps, Step{Kind: kind, Flags: g.flags, UIDs: g.set, Causes: g.msgs.causes()})
+		steps = append(steps, Step{Kind: kind, Flags: g.flags, UIDs: g.set, Causes: g.msgs.causes(b.rules)})
 	}
 	return steps
 }
 
 // destSteps makes one step per destination, destinations sorted by name.
-func destSteps(kind StepKind, byDest map[string]causeList) []Step {
+func (b *builder) destSteps(kind StepKind, byDest map[string]causeList) []Step {
 	dests := make([]string, 0, len(byDest))
 	for d := range byDest {
 		dests = append(dests, d)
@@ -387,7 +426,7 @@ func destSteps(kind StepKind, byDest map[string]causeList) []Step {
 	steps := make([]Step, 0, len(dests))
 	for _, d := range dests {
 		msgs := byDest[d]
-		steps = append(steps, Step{Kind: kind, Mailbox: d, UIDs: msgs.uids(), Causes: msgs.causes()})
+		steps = append(steps, Step{Kind: kind, Mailbox: d, UIDs: msgs.uids(), Causes: msgs.causes(b.rules)})
 	}
 	return steps
 }

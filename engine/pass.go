@@ -290,7 +290,6 @@ func (s *session) resume(ctx context.Context, mailbox string, st *MailboxState, 
 // confirmed step into st.
 func (s *session) actionOptions(mailbox string, st *MailboxState, log *zap.Logger) *actions.Options {
 	return &actions.Options{
-		Delimiter:    s.delim,
 		Trash:        s.acct.Trash,
 		AllowExpunge: s.acct.Expunge,
 		Subscribe:    s.acct.Subscribe,

@@ -26,10 +26,9 @@ type session struct {
 	acct   *Account
 	client *imap.Client
 	log    *zap.Logger
-	// delim is the server's hierarchy delimiter ("" when flat).
-	delim string
-	// dir remembers the server's mailboxes between plans, so a watching
-	// session lists them once.
+	// dir remembers the server's mailboxes, hierarchy delimiter and Trash
+	// between plans (learned from one LIST when a plan first needs them),
+	// so a watching session lists them once.
 	dir actions.Directory
 	// selected is the mailbox this session has selected read-write, if
 	// any; a pass over it again needs no new SELECT, since the server
@@ -40,8 +39,7 @@ type session struct {
 	err error
 }
 
-// connect dials the account as configured, authenticates, and learns the
-// hierarchy delimiter.
+// connect dials the account as configured and authenticates.
 func (e *Engine) connect(ctx context.Context, acct *Account) (*session, error) {
 	return e.connectWith(ctx, acct, nil)
 }
@@ -90,15 +88,7 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 			return nil, err
 		}
 	}
-	list, err := c.List(dctx, "", "")
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("list hierarchy delimiter: %w", err)
-	}
-	if len(list) > 0 {
-		s.delim = list[0].Delim
-	}
-	log.Debug("connected", zap.String("server", addr), zap.String("delimiter", s.delim))
+	log.Debug("connected", zap.String("server", addr))
 	return s, nil
 }
 

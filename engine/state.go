@@ -72,10 +72,18 @@ func OpenStore(path string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(stateBucket)
-		return err
+	// Create the bucket only when missing: an update commit costs a sync.
+	var exists bool
+	err = db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(stateBucket) != nil
+		return nil
 	})
+	if err == nil && !exists {
+		err = db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(stateBucket)
+			return err
+		})
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialize state %s: %w", path, err)

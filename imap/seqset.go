@@ -2,6 +2,7 @@ package imap
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,26 +131,34 @@ func (s SeqSet) Contains(n uint32) bool {
 // Nums returns the numbers in the set, in set order. Ranges involving "*"
 // contribute only their known end.
 func (s SeqSet) Nums() []uint32 {
-	var nums []uint32
-	for _, r := range s {
-		lo, hi := r.Start, r.Stop
-		if lo == 0 || hi == 0 {
-			if lo|hi != 0 {
-				nums = append(nums, lo|hi)
+	return slices.Collect(s.All())
+}
+
+// All yields the numbers in the set in order without expanding it into a
+// slice; a range with * yields only its other end, as Nums does.
+func (s SeqSet) All() iter.Seq[uint32] {
+	return func(yield func(uint32) bool) {
+		for _, r := range s {
+			lo, hi := r.Start, r.Stop
+			if lo == 0 || hi == 0 {
+				if lo|hi != 0 && !yield(lo|hi) {
+					return
+				}
+				continue
 			}
-			continue
-		}
-		if lo > hi {
-			lo, hi = hi, lo
-		}
-		for n := lo; ; n++ {
-			nums = append(nums, n)
-			if n == hi {
-				break
+			if lo > hi {
+				lo, hi = hi, lo
+			}
+			for n := lo; ; n++ { // not n <= hi: hi may be the largest uint32
+				if !yield(n) {
+					return
+				}
+				if n == hi {
+					break
+				}
 			}
 		}
 	}
-	return nums
 }
 
 // Split divides the set into pieces whose String() is at most maxBytes

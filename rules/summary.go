@@ -1,6 +1,9 @@
 package rules
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Summary is a decoded description of a message for logs, reports and the
 // test command.
@@ -59,7 +62,9 @@ func MessageID(header []byte) string {
 	hdr, _ := splitHeader(header)
 	h.parse(hdr)
 	if v, ok := h.first("Message-Id"); ok {
-		return angleID(v)
+		// A copy: a substring would keep the whole header block alive
+		// for as long as the caller keeps the ID.
+		return strings.Clone(angleID(v))
 	}
 	return ""
 }

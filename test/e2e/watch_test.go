@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -73,14 +75,26 @@ func TestWatchActsOnNewMailAndSurvivesServerDrop(t *testing.T) {
 	stop, log := e.startWatch(t)
 	observer := e.client()
 
-	// A message APPENDed by another connection is acted on within a second.
-	// (Dovecot itself waits about 0.5 s before telling an IDLE client.)
-	appended := time.Now()
-	e.appendMessages("INBOX", message{id: "live-spam@x", headers: "X-Spam-Flag: YES"})
-	if !waitFor(time.Second, func() bool { return e.where(observer, "live-spam@x", "Junk") == "Junk" }) {
-		t.Fatalf("message not moved within 1s of APPEND; log:\n%s", log)
+	// A message APPENDed by another connection is acted on within a second
+	// (Dovecot itself waits about 0.5 s before telling an IDLE client). The
+	// median of three arrivals is judged, so one scheduling hiccup on a
+	// loaded machine does not decide; make bench measures the latency
+	// properly.
+	var latencies []time.Duration
+	for i := range 3 {
+		id := fmt.Sprintf("live-spam-%d@x", i)
+		appended := time.Now()
+		e.appendMessages("INBOX", message{id: id, headers: "X-Spam-Flag: YES"})
+		if !waitFor(10*time.Second, func() bool { return e.where(observer, id, "Junk") == "Junk" }) {
+			t.Fatalf("message %s not moved within 10s of APPEND; log:\n%s", id, log)
+		}
+		latencies = append(latencies, time.Since(appended))
 	}
-	t.Logf("APPEND to moved: %v", time.Since(appended).Round(time.Millisecond))
+	slices.Sort(latencies)
+	t.Logf("APPEND to moved: %v", latencies)
+	if latencies[1] > time.Second {
+		t.Fatalf("median APPEND-to-moved %v, want within 1s (all: %v)", latencies[1], latencies)
+	}
 
 	// The server drops the connection; mail arriving meanwhile is processed
 	// after the reconnect.
@@ -103,7 +117,7 @@ func TestWatchActsOnNewMailAndSurvivesServerDrop(t *testing.T) {
 		t.Fatalf("watch exited %d after SIGTERM, want 0; log:\n%s", code, log)
 	}
 	got := e.snapshot()
-	want := snapshot{"INBOX": {"ham@x": ``}, "Junk": {"live-spam@x": ``, "during-outage@x": ``}}
+	want := snapshot{"INBOX": {"ham@x": ``}, "Junk": {"live-spam-0@x": ``, "live-spam-1@x": ``, "live-spam-2@x": ``, "during-outage@x": ``}}
 	if got.String() != want.String() {
 		t.Fatalf("after watch:\n%s\nwant:\n%s", got, want)
 	}

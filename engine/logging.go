@@ -50,6 +50,7 @@ func NewLogger(opts *LogOptions) (*zap.Logger, error) {
 	case "console":
 		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
 		encCfg.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+		encCfg.EncodeDuration = zapcore.StringDurationEncoder // "92ms", not 0.092
 		enc = zapcore.NewConsoleEncoder(encCfg)
 	case "json":
 		enc = zapcore.NewJSONEncoder(encCfg)

@@ -36,6 +36,9 @@ type Options struct {
 	// MinBackoff and MaxBackoff bound the reconnect delay in Watch;
 	// zero means 1 s and 5 min.
 	MinBackoff, MaxBackoff time.Duration
+	// Metrics, if set, records every pass and, in Watch, the state of each
+	// watched mailbox's connection; nil records nothing.
+	Metrics *Metrics
 }
 
 // Engine carries out passes for a loaded configuration.

@@ -43,11 +43,12 @@ type PassSummary struct {
 // pass evaluates the rules over one mailbox and carries out the decisions.
 // It does not stop half way when ctx is cancelled after the fetch: the batch
 // in flight is finished so that the state stays exact.
-func (s *session) pass(ctx context.Context, mailbox string) (*PassSummary, error) {
+func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, err error) {
 	start := time.Now()
 	e := s.e
+	defer func() { e.opts.Metrics.observePass(s.acct.Name, mailbox, sum, err, time.Since(start)) }()
 	log := s.log.With(zap.String("mailbox", mailbox))
-	sum := &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}}
+	sum = &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}}
 	rs := e.cfg.Rules.For(s.acct.Name, mailbox)
 	if rs.Len() == 0 {
 		log.Debug("no rule applies to this mailbox")

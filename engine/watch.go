@@ -31,6 +31,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 				e.log.Info("no rule applies; not watching", zap.String("account", acct.Name), zap.String("mailbox", mailbox))
 				continue
 			}
+			e.opts.Metrics.watch(acct.Name, mailbox, healthWindow(acct))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -64,7 +65,7 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *Account, mailbox string
 // watchOnce connects, then alternates passes and waits until the connection
 // fails (returned) or ctx ends (nil). connected is called once the first
 // pass succeeded, to reset the reconnect backoff.
-func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, connected func()) error {
+func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, connected func()) (err error) {
 	// Set by the client's reader when the server reports new messages
 	// outside IDLE (e.g. in a NOOP response while polling).
 	var changed atomic.Bool
@@ -74,9 +75,12 @@ func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, c
 		}
 	})
 	if err != nil {
+		e.opts.Metrics.setConnected(acct.Name, mailbox, false, err)
 		return err
 	}
 	defer s.logout()
+	e.opts.Metrics.setConnected(acct.Name, mailbox, true, nil)
+	defer func() { e.opts.Metrics.setConnected(acct.Name, mailbox, false, err) }()
 	first := true
 	for {
 		changed.Store(false)
@@ -91,10 +95,13 @@ func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, c
 			return nil
 		}
 		if s.client.Has(imap.CapIdle) {
-			if err := s.idle(ctx, &changed); err != nil {
+			e.opts.Metrics.setIdling(acct.Name, mailbox, true)
+			err := s.idle(ctx, &changed)
+			e.opts.Metrics.setIdling(acct.Name, mailbox, false)
+			if err != nil {
 				return s.note(err)
 			}
-		} else if err := s.poll(ctx, &changed); err != nil {
+		} else if err := s.poll(ctx, mailbox, &changed); err != nil {
 			return s.note(err)
 		}
 		if ctx.Err() != nil {
@@ -126,7 +133,7 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 }
 
 // poll waits poll_interval, then asks the server for news with NOOP.
-func (s *session) poll(ctx context.Context, changed *atomic.Bool) error {
+func (s *session) poll(ctx context.Context, mailbox string, changed *atomic.Bool) error {
 	interval := s.acct.PollInterval
 	if interval <= 0 {
 		interval = defaultPollInterval
@@ -141,6 +148,7 @@ func (s *session) poll(ctx context.Context, changed *atomic.Bool) error {
 		if err != nil {
 			return fmt.Errorf("noop: %w", err)
 		}
+		s.e.opts.Metrics.alive(s.acct.Name, mailbox)
 	}
 	return nil
 }

@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/engine"
 )
@@ -22,6 +26,8 @@ type engineFlags struct {
 	logFormat string
 	logLevel  string
 	trace     string
+	// listen is watch's --listen address for /metrics and /healthz.
+	listen string
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
@@ -54,8 +60,9 @@ func cmdWatch(args []string) int {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	var f engineFlags
 	f.register(fs)
+	fs.StringVar(&f.listen, "listen", "", "serve Prometheus metrics at http://`ADDR`/metrics and a health check at /healthz (200 \"ok\" while every watched mailbox is connected and its last pass succeeded, else 503 with a reason per mailbox), e.g. 127.0.0.1:9464; no authentication, so keep it on loopback or a trusted network (default: off)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: mailrules watch [-c FILE] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE]")
+		fmt.Fprintln(fs.Output(), "usage: mailrules watch [-c FILE] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE] [--listen ADDR]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -122,14 +129,60 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 	}
 	defer stopProfiles()
 
+	var metrics *engine.Metrics
+	if f.listen != "" {
+		metrics = engine.NewMetrics()
+		stopServer, err := serveMetrics(f.listen, metrics, log)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+			return exitFailure
+		}
+		defer stopServer()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := engine.New(cfg, store, log, &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace})
+	e := engine.New(cfg, store, log, &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace, Metrics: metrics})
 	if err := fn(ctx, e); err != nil {
 		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// serveMetrics listens on addr and serves m's /metrics and /healthz until
+// the returned function shuts the server down (waiting up to 5 s for
+// requests in flight).
+func serveMetrics(addr string, m *engine.Metrics, log *zap.Logger) (shutdown func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           m.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", zap.Error(err))
+		}
+	}()
+	log.Info("serving metrics and health", zap.String("addr", ln.Addr().String()))
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn("metrics server shutdown", zap.Error(err))
+		}
+		<-done
+	}, nil
 }
 
 // stampedWriter prefixes every write (the trace writes whole lines) with the

@@ -60,7 +60,7 @@ func cmdWatch(args []string) int {
 	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
 	var f engineFlags
 	f.register(fs)
-	fs.StringVar(&f.listen, "listen", "", "serve Prometheus metrics at http://`ADDR`/metrics and a health check at /healthz (200 \"ok\" while every watched mailbox is connected and its last pass succeeded, else 503 with a reason per mailbox), e.g. 127.0.0.1:9464; no authentication, so keep it on loopback or a trusted network (default: off)")
+	fs.StringVar(&f.listen, "listen", "", "serve Prometheus metrics at http://`ADDR`/metrics and a health check at /healthz (200 \"ok\" while every watched mailbox is connected, its last pass succeeded and it showed life, by a pass, a NOOP poll or waiting in IDLE, within 3 x max(poll_interval, idle_restart) and at least 30m; else 503 with a reason per mailbox), e.g. 127.0.0.1:9464; no authentication, so keep it on loopback or a trusted network (default: off)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: mailrules watch [-c FILE] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE] [--listen ADDR]")
 		fs.PrintDefaults()

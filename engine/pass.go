@@ -98,13 +98,14 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 	}
 	now := e.opts.Now()
 	var set imap.SeqSet
+	old := &sweepScope{} // the old messages this pass looks at
 	switch {
 	case e.opts.All:
-		set = imap.SeqSet{{Start: 1, Stop: 0}}
+		set, old.all = imap.SeqSet{{Start: 1, Stop: 0}}, true
 	case sweep:
 		// Ask the server which old messages the scope = "all" rules could
 		// match, rather than fetching the whole mailbox every pass.
-		if set, err = s.sweepSet(work, rs.SweepFilter(now), highest); err != nil {
+		if set, old, err = s.sweepSet(work, rs.SweepFilter(now), highest); err != nil {
 			return sum, err
 		}
 	default:
@@ -123,7 +124,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		isNew := e.opts.All || m.UID > highest
 		// "UID n:*" also returns the last message when n is past it
 		// (RFC 3501 section 6.4.8), so filter here.
-		if m.UID == 0 || (!isNew && !sweep) {
+		if m.UID == 0 || (!isNew && !old.includes(m.UID)) {
 			return nil
 		}
 		maxUID = max(maxUID, m.UID)

@@ -108,7 +108,7 @@ func (s *session) authenticate(ctx context.Context) error {
 			mech = sasl.OAuthBearer(acct.Username, token, acct.Host, acct.Port)
 		}
 		if err := c.Authenticate(ctx, mech); err != nil {
-			return fmt.Errorf("authenticate %s as %q: %w", mech.Name(), acct.Username, err)
+			return fmt.Errorf("log in as %q: %w", acct.Username, err)
 		}
 		return nil
 	}

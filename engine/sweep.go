@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/rules"
@@ -68,22 +69,39 @@ func searchCriteria(f *rules.Filter) imap.SearchCriteria {
 	return imap.All()
 }
 
+// sweepScope says which old messages (UID at most the highest handled) a
+// pass looks at.
+type sweepScope struct {
+	all  bool     // every one
+	hits []uint32 // only these, sorted: what the sweep SEARCH returned
+}
+
+// includes reports whether the old message uid is in the scope.
+func (sc *sweepScope) includes(uid uint32) bool {
+	if sc.all {
+		return true
+	}
+	_, ok := slices.BinarySearch(sc.hits, uid)
+	return ok
+}
+
 // sweepSet finds the old messages (UID at most highest) that a sweep rule
 // could match, with one UID SEARCH, and returns them together with the new
-// mail (highest+1:*) as the set to fetch.
-func (s *session) sweepSet(ctx context.Context, filter *rules.Filter, highest uint32) (imap.SeqSet, error) {
+// mail (highest+1:*) as the set to fetch, and the old messages in scope.
+func (s *session) sweepSet(ctx context.Context, filter *rules.Filter, highest uint32) (imap.SeqSet, *sweepScope, error) {
 	newMail := imap.SeqSet{{Start: highest + 1, Stop: 0}}
 	crit, ok, none := sweepCriteria(filter)
 	switch {
 	case none || highest == 0:
-		return newMail, nil
+		return newMail, &sweepScope{}, nil
 	case !ok:
-		return imap.SeqSet{{Start: 1, Stop: 0}}, nil
+		return imap.SeqSet{{Start: 1, Stop: 0}}, &sweepScope{all: true}, nil
 	}
 	crit = imap.And(imap.UIDs(imap.SeqSet{{Start: 1, Stop: highest}}), crit)
 	uids, err := s.client.UIDSearch(ctx, &crit)
 	if err != nil {
-		return nil, s.note(fmt.Errorf("search for messages the sweep rules could match (%s): %w", filter, err))
+		return nil, nil, s.note(fmt.Errorf("search for messages the sweep rules could match (%s): %w", filter, err))
 	}
-	return append(imap.SeqSetFromNums(uids...), newMail...), nil
+	slices.Sort(uids)
+	return append(imap.SeqSetFromNums(uids...), newMail...), &sweepScope{hits: uids}, nil
 }

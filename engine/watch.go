@@ -127,7 +127,7 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("idle: %w", err)
+		return err // the imap package says it was IDLE
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package imap
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -130,15 +129,8 @@ func (c *Client) SetAnnotation(ctx context.Context, mailbox, entry string, attrs
 				return err
 			}
 			b.sp()
-			switch v := attrs[k]; {
-			case v == nil:
-				b.raw("NIL")
-			case bytes.IndexByte(v, 0) >= 0:
-				return fmt.Errorf("value of %q contains NUL", k)
-			default:
-				if err := b.str(string(v)); err != nil {
-					return err
-				}
+			if err := b.nstringValue(k, attrs[k]); err != nil {
+				return err
 			}
 		}
 		b.raw(")")

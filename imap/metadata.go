@@ -207,16 +207,8 @@ func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries map[st
 				return err
 			}
 			b.sp()
-			v := entries[e]
-			switch {
-			case v == nil:
-				b.raw("NIL")
-			case bytes.IndexByte(v, 0) >= 0:
-				return fmt.Errorf("value of %q contains NUL", e)
-			default:
-				if err := b.str(string(v)); err != nil {
-					return err
-				}
+			if err := b.nstringValue(e, entries[e]); err != nil {
+				return err
 			}
 		}
 		b.raw(")")
@@ -239,6 +231,21 @@ func checkEntryName(e string) error {
 		if e[i] < 0x21 || e[i] > 0x7e || e[i] == '*' || e[i] == '%' {
 			return fmt.Errorf("invalid entry name %q: only printable ASCII without * and %%", e)
 		}
+	}
+	return nil
+}
+
+// nstringValue writes a metadata or annotation value: NIL for nil (which
+// removes the entry, RFC 5464 section 4.3), else a string or literal. A
+// value with a NUL cannot be sent as either.
+func (b *builder) nstringValue(name string, v []byte) error {
+	switch {
+	case v == nil:
+		b.raw("NIL")
+	case bytes.IndexByte(v, 0) >= 0:
+		return fmt.Errorf("value of %q contains NUL", name)
+	default:
+		return b.str(string(v))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -9,8 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -20,29 +17,7 @@ import (
 // first pass is done.
 func (e *env) startWatchListening(t *testing.T) (baseURL string, stop func() int, log *lockedBuffer) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := e.command(ctx, "watch", "--log-level", "debug", "--listen", "127.0.0.1:0")
-	log = &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-	cmd.WaitDelay = 20 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start watch: %v", err)
-	}
-	var once sync.Once
-	code := -1
-	stop = func() int {
-		once.Do(func() {
-			cancel()
-			cmd.Wait()
-			code = cmd.ProcessState.ExitCode()
-		})
-		return code
-	}
-	t.Cleanup(func() { stop() })
-	if !waitFor(30*time.Second, func() bool { return log.count(`"pass done"`)+log.count(`"nothing new"`) >= 1 }) {
-		t.Fatalf("watch did not finish its first pass:\n%s", log)
-	}
+	stop, log = e.startWatch(t, "--listen", "127.0.0.1:0")
 	for _, line := range strings.Split(log.String(), "\n") {
 		if !strings.Contains(line, `"serving metrics and health"`) {
 			continue

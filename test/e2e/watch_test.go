@@ -41,11 +41,12 @@ func (l *lockedBuffer) count(s string) int {
 	return strings.Count(l.String(), s)
 }
 
-// startWatch starts `mailrules watch` and waits for its first pass.
-func (e *env) startWatch(t *testing.T) (stop func() int, log *lockedBuffer) {
+// startWatch starts `mailrules watch` with extra flags and waits for its
+// first pass.
+func (e *env) startWatch(t *testing.T, flags ...string) (stop func() int, log *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := e.command(ctx, "watch", "--log-level", "debug")
+	cmd := e.command(ctx, append([]string{"watch", "--log-level", "debug"}, flags...)...)
 	log = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -191,19 +191,11 @@ type builder struct {
 	expunges    causeList
 	final       map[uint32]bool // messages that already have a final action
 	lastUID     uint32          // highest UID added so far, to notice repeated UIDs cheaply
-	// Messages in the order added: UID and Message-ID, with From and
-	// Subject (set for dry runs only) kept aside.
-	messages []messageID
-	details  map[uint32][2]string
+	// Messages in the order added; sorted in place into the plan's.
+	messages []Message
 	// Rule names, interned: causes refer to them by index.
 	rules     []string
 	ruleIndex map[string]uint32
-}
-
-// messageID is the compact form of a Message while a plan is built.
-type messageID struct {
-	uid uint32
-	id  string
 }
 
 // cause returns the cause for a message and a rule name.
@@ -260,7 +252,8 @@ func NewBuilder(mailbox string) *Builder {
 // Add folds one decision into the plan. Decision.Result is not kept.
 func (b *Builder) Add(d Decision) { b.b.add(&d) }
 
-// Plan returns the plan for every decision added so far.
+// Plan returns the plan for every decision added. It hands the builder's
+// message list to the plan, so the Builder is done with afterwards.
 func (b *Builder) Plan() *Plan { return b.b.plan(b.mailbox) }
 
 // flagOp is the effective change of one flag on one message.
@@ -290,15 +283,7 @@ func (b *builder) add(d *Decision) {
 		}
 	}
 	b.lastUID = max(b.lastUID, d.UID)
-	b.messages = append(b.messages, messageID{d.UID, d.MessageID})
-	if d.From != "" || d.Subject != "" {
-		if b.details == nil {
-			b.details = make(map[uint32][2]string)
-		}
-		if _, ok := b.details[d.UID]; !ok {
-			b.details[d.UID] = [2]string{d.From, d.Subject}
-		}
-	}
+	b.messages = append(b.messages, Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject})
 
 	var ops []flagOp // a handful per message: a slice beats a map
 	apply := func(fc rules.FlagChange, add bool) {
@@ -372,12 +357,9 @@ func (b *builder) plan(mailbox string) *Plan {
 		p.Steps = append(p.Steps, Step{Kind: StepExpunge, UIDs: b.expunges.uids(), Causes: b.expunges.causes(b.rules)})
 	}
 	// Messages sorted by UID, the first description of a repeated UID kept.
-	slices.SortStableFunc(b.messages, func(a, b messageID) int { return cmp.Compare(a.uid, b.uid) })
-	b.messages = slices.CompactFunc(b.messages, func(a, b messageID) bool { return a.uid == b.uid })
-	p.Messages = make([]Message, len(b.messages))
-	for i, m := range b.messages {
-		d := b.details[m.uid]
-		p.Messages[i] = Message{UID: m.uid, MessageID: m.id, From: d[0], Subject: d[1]}
+	slices.SortStableFunc(b.messages, func(a, b Message) int { return cmp.Compare(a.UID, b.UID) })
+	if m := slices.CompactFunc(b.messages, func(a, b Message) bool { return a.UID == b.UID }); m != nil {
+		p.Messages = m
 	}
 	return p
 }

@@ -340,6 +340,14 @@ func lastUID(status *imap.MailboxStatus) uint32 {
 	return status.UIDNext - 1
 }
 
+// FetchItems returns the FETCH items a pass sends for a rule set with these
+// needs; sweep is true when the set has scope = "all" rules. `mailrules
+// check` shows them.
+func FetchItems(needs rules.Needs, sweep bool) []imap.FetchItem {
+	items, _ := fetchItems(needs, false, sweep)
+	return items
+}
+
 // fetchItems turns what the rules need into FETCH items. headerOnly is false
 // when the one body section fetched is the whole (truncated) message. The
 // Message-ID is always fetched so that every action can be logged with it;

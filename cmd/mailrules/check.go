@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/mailrules/mailrules/engine"
 	"github.com/mailrules/mailrules/rules"
@@ -75,9 +76,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			set := cfg.Rules.For(a.Name, mb)
 			fmt.Fprintf(stdout, "  %s/%s: %d %s", a.Name, mb, set.Len(), plural(set.Len(), "rule", "rules"))
 			if set.Len() > 0 {
-				fmt.Fprintf(stdout, "; fetches %s", describeNeeds(set.Needs()))
+				fmt.Fprintf(stdout, "; fetches %s", describeFetch(set))
 				if set.HasScopeAll() {
-					fmt.Fprint(stdout, "; sweeps the whole mailbox each pass")
+					fmt.Fprintf(stdout, "; %s", describeSweep(set.SweepFilter(time.Now())))
 				}
 			}
 			fmt.Fprintln(stdout)
@@ -86,25 +87,21 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// describeNeeds renders what a rule set fetches as IMAP FETCH items.
-func describeNeeds(n rules.Needs) string {
-	items := []string{"UID"}
-	if n.Flags {
-		items = append(items, "FLAGS")
+// describeFetch renders the FETCH items a pass over the set sends.
+func describeFetch(set *rules.Set) string {
+	items := engine.FetchItems(set.Needs(), set.HasScopeAll())
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = string(it)
 	}
-	if n.InternalDate {
-		items = append(items, "INTERNALDATE")
+	return strings.Join(parts, " ")
+}
+
+// describeSweep says how a pass finds the old messages scope = "all" rules
+// look at.
+func describeSweep(f *rules.Filter) string {
+	if f == nil || f.Op == rules.FilterAll {
+		return "sweeps the whole mailbox each pass (no condition could be turned into a SEARCH)"
 	}
-	if n.Size {
-		items = append(items, "RFC822.SIZE")
-	}
-	switch {
-	case n.Body:
-		items = append(items, "BODY.PEEK[]")
-	case n.AllHeaders:
-		items = append(items, "BODY.PEEK[HEADER]")
-	case len(n.Headers) > 0:
-		items = append(items, "BODY.PEEK[HEADER.FIELDS ("+strings.Join(n.Headers, " ")+")]")
-	}
-	return strings.Join(items, " ")
+	return "sweeps old mail matching UID SEARCH " + f.String()
 }

@@ -72,7 +72,11 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		known = false
 	}
 	if !known {
-		st = MailboxState{UIDValidity: status.UIDValidity, HighestUID: lastUID(status)}
+		last, err := s.lastUID(work, status)
+		if err != nil {
+			return sum, err
+		}
+		st = MailboxState{UIDValidity: status.UIDValidity, HighestUID: last}
 		if !e.opts.All && !e.opts.DryRun {
 			if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
 				return sum, err
@@ -332,12 +336,27 @@ func sortedCounts(m map[string]int) []string {
 	return out
 }
 
-// lastUID is the highest UID the mailbox can hold right now.
-func lastUID(status *imap.MailboxStatus) uint32 {
-	if status.UIDNext == 0 {
-		return 0
+// lastUID is the highest UID in the selected mailbox right now: UIDNEXT-1,
+// or, from a server that left UIDNEXT out of its SELECT response (it is
+// required, RFC 3501 section 6.3.1, but not every server sends it), the UID
+// of the last message, so that a first pass never mistakes existing mail
+// for new.
+func (s *session) lastUID(ctx context.Context, status *imap.MailboxStatus) (uint32, error) {
+	if status.UIDNext != 0 {
+		return status.UIDNext - 1, nil
 	}
-	return status.UIDNext - 1
+	if status.Exists == 0 {
+		return 0, nil
+	}
+	var last uint32
+	err := s.client.Fetch(ctx, imap.SeqSet{{Start: 0, Stop: 0}}, []imap.FetchItem{imap.FetchUID}, func(m *imap.FetchMessage) error {
+		last = max(last, m.UID)
+		return nil
+	})
+	if err != nil {
+		return 0, s.note(fmt.Errorf("find the highest UID: %w", err))
+	}
+	return last, nil
 }
 
 // FetchItems returns the FETCH items a pass sends for a rule set with these

@@ -58,11 +58,24 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
 	defer cancel()
 
-	status, err := s.open(work, mailbox)
+	st, known, err := e.store.Get(s.acct.Name, mailbox)
 	if err != nil {
 		return sum, err
 	}
-	st, known, err := e.store.Get(s.acct.Name, mailbox)
+	if known && st.Pending == nil && !e.opts.All && !rs.HasScopeAll() && s.selected != mailbox {
+		// A cron run over a mailbox with no new mail: one STATUS instead
+		// of a SELECT, which costs the server a sync of the whole mailbox.
+		unchanged, err := s.unchanged(work, mailbox, st)
+		if err != nil {
+			return sum, err
+		}
+		if unchanged {
+			sum.Elapsed = time.Since(start)
+			log.Debug("nothing new", zap.Uint32("highest_uid", st.HighestUID))
+			return sum, nil
+		}
+	}
+	status, err := s.open(work, mailbox)
 	if err != nil {
 		return sum, err
 	}
@@ -232,6 +245,20 @@ func (s *session) needsJournal(plan *actions.Plan) bool {
 		}
 	}
 	return false
+}
+
+// unchanged asks with STATUS (RFC 3501 section 6.3.10) whether a mailbox
+// has had no new mail since st was recorded: same UIDVALIDITY, and UIDNEXT
+// not past the highest UID handled.
+func (s *session) unchanged(ctx context.Context, mailbox string, st MailboxState) (bool, error) {
+	data, err := s.client.Status(ctx, mailbox, imap.StatusUIDNext, imap.StatusUIDValidity)
+	if err != nil {
+		return false, s.note(fmt.Errorf("status %q: %w", mailbox, err))
+	}
+	if data.UIDNext == nil || data.UIDValidity == nil {
+		return false, nil // the server did not say: look properly
+	}
+	return *data.UIDValidity == st.UIDValidity && *data.UIDNext <= st.HighestUID+1, nil
 }
 
 // open selects the mailbox, or examines it for a dry run. A mailbox the

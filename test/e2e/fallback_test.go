@@ -106,7 +106,8 @@ func traceCommands(t *testing.T, path string) map[string]int {
 	}
 	counts := map[string]int{}
 	for _, line := range strings.Split(string(data), "\n") {
-		rest, ok := strings.CutPrefix(line, "C: ")
+		// Lines are "HH:MM:SS.micros C: tag command ...".
+		_, rest, ok := strings.Cut(line, " C: ")
 		if !ok {
 			continue
 		}
@@ -120,6 +121,9 @@ func traceCommands(t *testing.T, path string) map[string]int {
 		}
 		counts[name]++
 		counts["total"]++
+	}
+	if counts["total"] == 0 {
+		t.Fatalf("no client command found in the trace %s:\n%.2000s", path, data)
 	}
 	return counts
 }

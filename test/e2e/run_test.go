@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +213,26 @@ func TestFailingMailboxDoesNotStopOthers(t *testing.T) {
 func hasMessage(mailbox map[string]string, id string) bool {
 	_, ok := mailbox[id]
 	return ok
+}
+
+// TestIdleRunSendsStatusNotSelect checks that a run finding no new mail in
+// a mailbox asks with one STATUS instead of selecting it, and that new mail
+// is still seen.
+func TestIdleRunSendsStatusNotSelect(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	e.appendMessages("INBOX", message{id: "old@x"})
+	e.mustRun("run")
+
+	trace := filepath.Join(e.dir, "trace")
+	e.mustRun("run", "--trace", trace)
+	c := traceCommands(t, trace)
+	if c["STATUS"] != 1 || c["SELECT"] != 0 || c["UID FETCH"] != 0 {
+		t.Fatalf("a run with no new mail sent %v, want one STATUS and no SELECT or FETCH", c)
+	}
+
+	e.appendMessages("INBOX", message{id: "spam@x", headers: "X-Spam-Flag: YES"})
+	e.mustRun("run")
+	if got := e.snapshot(); !hasMessage(got["Junk"], "spam@x") || !hasMessage(got["INBOX"], "old@x") {
+		t.Fatalf("after new mail:\n%s", got)
+	}
 }

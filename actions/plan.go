@@ -101,12 +101,36 @@ type Cause struct {
 	UIDs imap.SeqSet `json:"uids"`
 }
 
-// Message describes one message a Plan acts on, for logs and dry runs.
+// Message describes one message a Plan acts on, for logs and dry runs. It
+// is kept small because a plan can cover a whole mailbox: From and Subject,
+// which only a dry run's listing shows, sit behind a pointer that is nil
+// when they are empty.
 type Message struct {
-	UID       uint32 `json:"uid"`
-	MessageID string `json:"message_id,omitempty"`
-	From      string `json:"from,omitempty"`
-	Subject   string `json:"subject,omitempty"`
+	UID       uint32          `json:"uid"`
+	MessageID string          `json:"message_id,omitempty"`
+	Details   *MessageDetails `json:"details,omitempty"`
+}
+
+// MessageDetails are the decoded From and Subject of a message.
+type MessageDetails struct {
+	From    string `json:"from,omitempty"`
+	Subject string `json:"subject,omitempty"`
+}
+
+// From returns the message's From, or "".
+func (m *Message) From() string {
+	if m.Details == nil {
+		return ""
+	}
+	return m.Details.From
+}
+
+// Subject returns the message's Subject, or "".
+func (m *Message) Subject() string {
+	if m.Details == nil {
+		return ""
+	}
+	return m.Details.Subject
 }
 
 // Plan is the batched form of the decisions for one mailbox. It is plain
@@ -283,7 +307,11 @@ func (b *builder) add(d *Decision) {
 		}
 	}
 	b.lastUID = max(b.lastUID, d.UID)
-	b.messages = append(b.messages, Message{UID: d.UID, MessageID: d.MessageID, From: d.From, Subject: d.Subject})
+	m := Message{UID: d.UID, MessageID: d.MessageID}
+	if d.From != "" || d.Subject != "" {
+		m.Details = &MessageDetails{From: d.From, Subject: d.Subject}
+	}
+	b.messages = append(b.messages, m)
 
 	var ops []flagOp // a handful per message: a slice beats a map
 	apply := func(fc rules.FlagChange, add bool) {

@@ -146,14 +146,14 @@ func TestNewPlanMessages(t *testing.T) {
 		{UID: 3, MessageID: "<3@x>", From: "three@x", Subject: "three", Result: rules.Result{Matched: []string{"r"}, AddFlags: add("r", `\Seen`)}},
 		{UID: 5, MessageID: "<5@x>", Result: rules.Result{}},
 	})
-	want := []Message{{3, "<3@x>", "three@x", "three"}, {9, "<9@x>", "nine@x", "nine"}}
+	want := []Message{{3, "<3@x>", &MessageDetails{"three@x", "three"}}, {9, "<9@x>", &MessageDetails{"nine@x", "nine"}}}
 	if !reflect.DeepEqual(p.Messages, want) {
 		t.Fatalf("NewPlan messages = %+v, want %+v", p.Messages, want)
 	}
 	if got := p.message(9); got.MessageID != "<9@x>" {
 		t.Fatalf("message(9) = %+v, want Message-ID <9@x>", got)
 	}
-	if got := p.message(4); got != (Message{UID: 4}) {
+	if got := p.message(4); !reflect.DeepEqual(got, Message{UID: 4}) {
 		t.Fatalf("message(4) = %+v, want only the UID", got)
 	}
 }

@@ -71,7 +71,7 @@ func (p *Plan) Print(w io.Writer) {
 	for _, m := range p.Messages {
 		for _, r := range rows[m.UID] {
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", m.UID, r.action, printable(r.dest, 60),
-				printable(r.rules, 40), printable(m.From, 40), printable(m.Subject, 60))
+				printable(r.rules, 40), printable(m.From(), 40), printable(m.Subject(), 60))
 		}
 	}
 	tw.Flush()

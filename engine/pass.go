@@ -47,95 +47,143 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 	start := time.Now()
 	e := s.e
 	defer func() { e.opts.Metrics.observePass(s.acct.Name, mailbox, sum, err, time.Since(start)) }()
-	log := s.log.With(zap.String("mailbox", mailbox))
-	sum = &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}}
-	rs := e.cfg.Rules.For(s.acct.Name, mailbox)
-	if rs.Len() == 0 {
-		log.Debug("no rule applies to this mailbox")
-		return sum, nil
+	p := &mailboxPass{
+		session: s,
+		mailbox: mailbox,
+		log:     s.log.With(zap.String("mailbox", mailbox)),
+		rules:   e.cfg.Rules.For(s.acct.Name, mailbox),
+		sum:     &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}},
+	}
+	defer func() { p.sum.Elapsed = time.Since(start) }()
+	if p.rules.Len() == 0 {
+		p.log.Debug("no rule applies to this mailbox")
+		return p.sum, nil
 	}
 	// Finish the batch in flight even after a signal, within bounds.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
 	defer cancel()
 
-	st, known, err := e.store.Get(s.acct.Name, mailbox)
-	if err != nil {
-		return sum, err
+	idle, err := p.prepare(work)
+	if err != nil || idle {
+		return p.sum, err
 	}
-	if known && st.Pending == nil && !e.opts.All && !rs.HasScopeAll() && s.selected != mailbox {
+	set, old, err := p.fetchSet(work)
+	if err != nil || set == nil {
+		return p.sum, err
+	}
+	plan, maxUID, err := p.evaluate(work, set, old)
+	if err != nil {
+		return p.sum, err
+	}
+	if e.opts.DryRun {
+		fmt.Fprintf(e.opts.Out, "== %s / %s (dry run: nothing changed)\n", s.acct.Name, mailbox)
+		plan.Print(e.opts.Out)
+	} else if err := p.act(work, plan, maxUID); err != nil {
+		return p.sum, err
+	}
+	p.sum.Elapsed = time.Since(start)
+	s.logSummary(p.log, p.sum)
+	return p.sum, nil
+}
+
+// mailboxPass is the state of one pass over one mailbox.
+type mailboxPass struct {
+	*session
+	mailbox string
+	log     *zap.Logger
+	rules   *rules.Set
+	sum     *PassSummary
+
+	st     MailboxState        // the recorded state, as updated by the pass
+	known  bool                // st was recorded before (and UIDVALIDITY held)
+	status *imap.MailboxStatus // from SELECT (or EXAMINE)
+	now    time.Time           // "now" for the rules
+}
+
+// prepare loads the state and opens the mailbox; idle is true when there is
+// nothing to do. On a first pass (or after a UIDVALIDITY change) it records
+// the baseline, and it finishes a journaled batch left by an earlier pass.
+func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
+	e := p.e
+	if p.st, p.known, err = e.store.Get(p.acct.Name, p.mailbox); err != nil {
+		return false, err
+	}
+	if p.known && p.st.Pending == nil && !e.opts.All && !p.rules.HasScopeAll() && p.selected != p.mailbox {
 		// A cron run over a mailbox with no new mail: one STATUS instead
 		// of a SELECT, which costs the server a sync of the whole mailbox.
-		unchanged, err := s.unchanged(work, mailbox, st)
+		unchanged, err := p.unchanged(ctx, p.mailbox, p.st)
+		if err != nil || unchanged {
+			if unchanged {
+				p.log.Debug("nothing new", zap.Uint32("highest_uid", p.st.HighestUID))
+			}
+			return unchanged, err
+		}
+	}
+	if p.status, err = p.open(ctx, p.mailbox); err != nil {
+		return false, err
+	}
+	if p.known && p.st.UIDValidity != p.status.UIDValidity {
+		p.log.Warn("UIDVALIDITY changed: the server renumbered this mailbox; existing mail is left alone and only mail arriving from now on is treated as new",
+			zap.Uint32("old", p.st.UIDValidity), zap.Uint32("new", p.status.UIDValidity))
+		p.known = false
+	}
+	if !p.known {
+		last, err := p.lastUID(ctx, p.status)
 		if err != nil {
-			return sum, err
+			return false, err
 		}
-		if unchanged {
-			sum.Elapsed = time.Since(start)
-			log.Debug("nothing new", zap.Uint32("highest_uid", st.HighestUID))
-			return sum, nil
-		}
-	}
-	status, err := s.open(work, mailbox)
-	if err != nil {
-		return sum, err
-	}
-	if known && st.UIDValidity != status.UIDValidity {
-		log.Warn("UIDVALIDITY changed: the server renumbered this mailbox; existing mail is left alone and only mail arriving from now on is treated as new",
-			zap.Uint32("old", st.UIDValidity), zap.Uint32("new", status.UIDValidity))
-		known = false
-	}
-	if !known {
-		last, err := s.lastUID(work, status)
-		if err != nil {
-			return sum, err
-		}
-		st = MailboxState{UIDValidity: status.UIDValidity, HighestUID: last}
+		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last}
 		if !e.opts.All && !e.opts.DryRun {
-			if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
-				return sum, err
+			if err := e.store.Put(p.acct.Name, p.mailbox, p.st); err != nil {
+				return false, err
 			}
 		}
 		if !e.opts.All {
-			log.Info("first pass over this mailbox: existing mail is left alone (run with --all to apply the rules to it)",
-				zap.Uint32("messages", status.Exists), zap.Uint32("highest_uid", st.HighestUID))
+			p.log.Info("first pass over this mailbox: existing mail is left alone (run with --all to apply the rules to it)",
+				zap.Uint32("messages", p.status.Exists), zap.Uint32("highest_uid", p.st.HighestUID))
 		}
 	}
-	if st.Pending != nil {
-		if err := s.resume(work, mailbox, &st, log); err != nil {
-			return sum, err
+	if p.st.Pending != nil {
+		if err := p.resume(ctx, p.mailbox, &p.st, p.log); err != nil {
+			return false, err
 		}
 	}
+	return false, nil
+}
 
-	highest := st.HighestUID
-	sweep := e.opts.All || rs.HasScopeAll()
-	if !sweep && status.UIDNext != 0 && status.UIDNext <= highest+1 {
-		sum.Elapsed = time.Since(start)
-		log.Debug("nothing new", zap.Uint32("highest_uid", highest))
-		return sum, nil
-	}
-	now := e.opts.Now()
-	var set imap.SeqSet
-	old := &sweepScope{} // the old messages this pass looks at
+// fetchSet decides which messages to fetch: everything with --all; with
+// scope = "all" rules the new mail and the old messages the server finds
+// for their SEARCH prefilter; otherwise the new mail. It returns a nil set
+// when the server says nothing is new.
+func (p *mailboxPass) fetchSet(ctx context.Context) (set imap.SeqSet, old *sweepScope, err error) {
+	e, highest := p.e, p.st.HighestUID
+	p.now = e.opts.Now()
 	switch {
 	case e.opts.All:
-		set, old.all = imap.SeqSet{{Start: 1, Stop: 0}}, true
-	case sweep:
+		return imap.SeqSet{{Start: 1, Stop: 0}}, &sweepScope{all: true}, nil
+	case p.rules.HasScopeAll():
 		// Ask the server which old messages the scope = "all" rules could
 		// match, rather than fetching the whole mailbox every pass.
-		if set, old, err = s.sweepSet(work, rs.SweepFilter(now), highest); err != nil {
-			return sum, err
-		}
-	default:
-		set = imap.SeqSet{{Start: highest + 1, Stop: 0}}
+		return p.sweepSet(ctx, p.rules.SweepFilter(p.now), highest)
+	case p.status.UIDNext != 0 && p.status.UIDNext <= highest+1:
+		p.log.Debug("nothing new", zap.Uint32("highest_uid", highest))
+		return nil, nil, nil
 	}
+	return imap.SeqSet{{Start: highest + 1, Stop: 0}}, &sweepScope{}, nil
+}
 
-	needs := rs.Needs()
-	items, headerOnly := fetchItems(needs, e.opts.DryRun, sweep)
+// evaluate fetches set and evaluates the rules on each message as it
+// streams in, folding the decisions into a plan. old says which messages at
+// or below the highest UID handled are looked at; maxUID is the highest UID
+// seen.
+func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepScope) (plan *actions.Plan, maxUID uint32, err error) {
+	e, sum, highest := p.e, p.sum, p.st.HighestUID
+	items, headerOnly := fetchItems(p.rules.Needs(), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
 	// Decisions are folded into the plan as the fetch streams, so memory
 	// holds the batched UID lists, not every message's decision.
-	builder := actions.NewBuilder(mailbox)
-	maxUID := highest
-	msg := rules.Message{Account: s.acct.Name, Mailbox: mailbox}
+	builder := actions.NewBuilder(p.mailbox)
+	maxUID = highest
+	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
 	fetchStart := time.Now()
 	onMessage := func(m *imap.FetchMessage) error {
 		isNew := e.opts.All || m.UID > highest
@@ -161,14 +209,14 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 				msg.Header = headerBlock(data)
 			}
 		}
-		res := rs.Evaluate(&msg, now)
+		res := p.rules.Evaluate(&msg, p.now)
 		sum.Examined++
 		for _, name := range res.Matched {
 			sum.Matched[name]++
 		}
 		for _, err := range res.Errors {
 			sum.Errors++
-			log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
+			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
 		}
 		if hasActions(&res) {
 			builder.Add(decide(m.UID, msg.Header, res, e.opts.DryRun))
@@ -178,53 +226,46 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 	// A long UID set (scattered sweep matches) is fetched in pieces so no
 	// command line exceeds about 8 KB.
 	for _, piece := range set.Split(maxSetBytes) {
-		if err = s.client.UIDFetch(work, piece, items, onMessage); err != nil {
-			break
+		if err := p.client.UIDFetch(ctx, piece, items, onMessage); err != nil {
+			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.mailbox, err))
 		}
 	}
-	if err != nil {
-		return sum, s.note(fmt.Errorf("fetch from %q: %w", mailbox, err))
-	}
-
 	sum.Fetch = time.Since(fetchStart)
-	actStart := time.Now()
-	plan := builder.Plan()
-	if e.opts.DryRun {
-		fmt.Fprintf(e.opts.Out, "== %s / %s (dry run: nothing changed)\n", s.acct.Name, mailbox)
-		plan.Print(e.opts.Out)
-		sum.Elapsed = time.Since(start)
-		s.logSummary(log, sum)
-		return sum, nil
-	}
+	return builder.Plan(), maxUID, nil
+}
+
+// act carries out the plan, journaled when it has to be, and records the
+// mailbox as handled up to maxUID.
+func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32) error {
+	e, st := p.e, &p.st
 	if len(plan.Steps) > 0 {
-		if s.needsJournal(plan) {
+		start := time.Now()
+		if p.needsJournal(plan) {
 			raw, err := json.Marshal(plan)
 			if err != nil {
-				return sum, fmt.Errorf("encode plan: %w", err)
+				return fmt.Errorf("encode plan: %w", err)
 			}
-			st.Pending = &Journal{UIDValidity: status.UIDValidity, HighestUID: maxUID, Plan: raw}
-			if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
-				return sum, err
+			st.Pending = &Journal{UIDValidity: p.status.UIDValidity, HighestUID: maxUID, Plan: raw}
+			if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
+				return err
 			}
 		}
-		report, err := plan.Execute(work, s.client, s.actionOptions(mailbox, &st, log))
+		report, err := plan.Execute(ctx, p.client, p.actionOptions(p.mailbox, st, p.log))
 		if err != nil {
-			return sum, s.note(fmt.Errorf("carry out plan for %q: %w", mailbox, err))
+			return p.note(fmt.Errorf("carry out plan for %q: %w", p.mailbox, err))
 		}
 		for kind, n := range report.Messages() {
-			sum.Actions[kind] += n
+			p.sum.Actions[kind] += n
 		}
-		sum.Act = time.Since(actStart)
+		p.sum.Act = time.Since(start)
 	}
-	if maxUID != st.HighestUID || st.Pending != nil || !known {
+	if maxUID != st.HighestUID || st.Pending != nil || !p.known {
 		st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
-		if err := e.store.Put(s.acct.Name, mailbox, st); err != nil {
-			return sum, err
+		if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
+			return err
 		}
 	}
-	sum.Elapsed = time.Since(start)
-	s.logSummary(log, sum)
-	return sum, nil
+	return nil
 }
 
 // needsJournal reports whether a plan must be journaled before it runs.

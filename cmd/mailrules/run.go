@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -195,13 +196,17 @@ func serveMetrics(addr string, m *engine.Metrics, log *zap.Logger) (shutdown fun
 }
 
 // stampedWriter prefixes every write (the trace writes whole lines) with the
-// time, so a trace shows where a pass spends it.
+// time, so a trace shows where a pass spends it. The connections of all
+// accounts and mailboxes share it, so writes are serialized.
 type stampedWriter struct {
+	mu  sync.Mutex
 	w   io.Writer
 	buf []byte
 }
 
 func (s *stampedWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.buf = time.Now().AppendFormat(s.buf[:0], "15:04:05.000000 ")
 	s.buf = append(s.buf, p...)
 	if _, err := s.w.Write(s.buf); err != nil {

@@ -7,6 +7,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/actions"
 )
 
 // Options changes how the engine runs. A nil *Options is the zero value.
@@ -47,6 +50,19 @@ type Engine struct {
 	store *Store
 	log   *zap.Logger
 	opts  Options
+	// outMu keeps the dry-run plans of concurrent passes from interleaving.
+	outMu sync.Mutex
+}
+
+// printPlan writes a dry run's plan under a heading to Options.Out, in one
+// piece.
+func (e *Engine) printPlan(heading string, plan *actions.Plan) {
+	var b bytes.Buffer
+	b.WriteString(heading + "\n")
+	plan.Print(&b)
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	e.opts.Out.Write(b.Bytes()) //nolint:errcheck // a dry run's listing is best effort
 }
 
 // New returns an engine for cfg that records progress in store and logs to

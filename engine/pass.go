@@ -76,8 +76,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		return p.sum, err
 	}
 	if e.opts.DryRun {
-		fmt.Fprintf(e.opts.Out, "== %s / %s (dry run: nothing changed)\n", s.acct.Name, mailbox)
-		plan.Print(e.opts.Out)
+		e.printPlan(fmt.Sprintf("== %s / %s (dry run: nothing changed)", s.acct.Name, mailbox), plan)
 	} else if err := p.act(work, plan, maxUID); err != nil {
 		return p.sum, err
 	}
@@ -346,8 +345,7 @@ func (s *session) resume(ctx context.Context, mailbox string, st *MailboxState, 
 		return fmt.Errorf("decode unfinished plan for %q: %w", mailbox, err)
 	}
 	if s.e.opts.DryRun {
-		fmt.Fprintf(s.e.opts.Out, "== %s / %s: unfinished batch from an earlier pass (dry run: not resumed)\n", s.acct.Name, mailbox)
-		plan.Print(s.e.opts.Out)
+		s.e.printPlan(fmt.Sprintf("== %s / %s: unfinished batch from an earlier pass (dry run: not resumed)", s.acct.Name, mailbox), &plan)
 		return nil
 	}
 	log.Info("resuming an unfinished batch", zap.Int("steps", len(plan.Steps)), zap.Ints("done", j.Done))

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,28 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/internal/golden"
 	"github.com/mailrules/mailrules/rules"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/config/NAME, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "config", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "config", name), got)
 }
 
 func TestLoadProblemsGolden(t *testing.T) {
@@ -49,7 +33,7 @@ func TestLoadProblemsGolden(t *testing.T) {
 		if !errors.As(err, &ps) {
 			t.Fatalf("Load(%s) error %T is not rules.Problems", path, err)
 		}
-		golden(t, name+".golden", ps.Error()+"\n")
+		checkGolden(t, name+".golden", ps.Error()+"\n")
 	}
 }
 

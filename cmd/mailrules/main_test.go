@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+	"github.com/mailrules/mailrules/internal/golden"
+)
 
 // run calls dispatch with args and returns the exit code and outputs.
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -25,22 +24,9 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 // TestCheckExamples runs check on every shipped configuration.
@@ -69,13 +55,13 @@ func TestCheckGolden(t *testing.T) {
 	if code != exitConfig || stdout != "" {
 		t.Errorf("check bad.toml = %d, stdout %q; want %d and nothing", code, stdout, exitConfig)
 	}
-	golden(t, "check-bad.golden", stderr)
+	checkGolden(t, "check-bad.golden", stderr)
 
 	code, stdout, stderr = run(t, "", "check", "-c", filepath.Join("testdata", "config.toml"))
 	if code != exitOK || stderr != "" {
 		t.Errorf("check config.toml = %d, stderr %q; want %d and nothing", code, stderr, exitOK)
 	}
-	golden(t, "check-ok.golden", stdout)
+	checkGolden(t, "check-ok.golden", stdout)
 
 	code, _, stderr = run(t, "", "check", "-c", filepath.Join("testdata", "missing.toml"))
 	if code != exitConfig || !strings.Contains(stderr, "no such file") {
@@ -124,7 +110,7 @@ func TestTestGolden(t *testing.T) {
 	if err := os.Chdir(wd); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "test.golden", stdout)
+	checkGolden(t, "test.golden", stdout)
 
 	// Flags after the messages, another account and mailbox, JSON.
 	args := []string{"test", "-c", filepath.Join("testdata", "config.toml"), filepath.Join("testdata", "msgs", "list.eml"),
@@ -137,7 +123,7 @@ func TestTestGolden(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &reports); err != nil {
 		t.Fatalf("test --json output is not JSON: %v\n%s", err, stdout)
 	}
-	golden(t, "test-json.golden", stdout)
+	checkGolden(t, "test-json.golden", stdout)
 }
 
 func TestTestStdinAndErrors(t *testing.T) {

@@ -132,17 +132,7 @@ func traceCommands(t *testing.T, path string) map[string]int {
 // once with many matching, and checks that the number of IMAP commands
 // does not grow with the number matched.
 func TestCommandCountFlat(t *testing.T) {
-	rules := `
-[[rule]]
-name = "spam"
-when = 'header("X-Spam-Flag") == "YES"'
-move = "Junk"
-
-[[rule]]
-name = "lists"
-when = 'listId != ""'
-move = "Lists/{listName}"
-
+	rules := spamRule + listsRule + `
 [[rule]]
 name = "flag"
 when = 'subject contains "7"'

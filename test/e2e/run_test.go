@@ -8,19 +8,17 @@ import (
 	"time"
 )
 
-// filingRules covers every action: move (flat and into created nested
-// folders), flags, copy, delete to Trash, and a scope = "all" archive rule.
-const filingRules = `
-[[rule]]
-name = "spam"
-when = 'header("X-Spam-Flag") == "YES"'
-move = "Junk"
-
+// listsRule files mailing lists into nested folders it creates.
+const listsRule = `
 [[rule]]
 name = "lists"
 when = 'listId != ""'
 move = "Lists/{listName}"
+`
 
+// filingRules covers every action: move (flat and into created nested
+// folders), flags, copy, delete to Trash, and a scope = "all" archive rule.
+const filingRules = spamRule + listsRule + `
 [[rule]]
 name = "urgent"
 when = 'subject matches "(?i)\\burgent\\b"'

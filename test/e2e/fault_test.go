@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,5 +115,60 @@ move = "Junk"
 				}
 			}
 		})
+	}
+}
+
+// TestSIGTERMFinishesBatch sends SIGTERM to `mailrules run` while its moves
+// are in flight: the batch is finished and recorded, the process exits 0,
+// and a later run has nothing left to do.
+func TestSIGTERMFinishesBatch(t *testing.T) {
+	e := newEnv(t, srv, spamRule+listsRule, "")
+	e.mustRun("run") // baseline on the empty INBOX
+	const total = 3000
+	var msgs []dovecottest.Message
+	for i := range total {
+		m := message{id: fmt.Sprintf("term-%d@x", i)}
+		switch i % 3 {
+		case 0:
+			m.headers = "X-Spam-Flag: YES"
+		case 1:
+			m.headers = "List-Id: <alpha.lists.example>"
+		}
+		msgs = append(msgs, dovecottest.Message{Data: m.bytes(), InternalDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
+		t.Fatalf("AddMessages = %v", err)
+	}
+
+	trace := filepath.Join(e.dir, "trace")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := e.command(ctx, "run", "--trace", trace)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(30*time.Second, func() bool {
+		data, _ := os.ReadFile(trace)
+		return strings.Contains(string(data), " UID MOVE ")
+	}) {
+		t.Fatalf("the run never sent UID MOVE:\n%s", stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run after SIGTERM: %v, want exit 0\n%s", err, stderr.String())
+	}
+	got := e.snapshot()
+	if got.count() != total || len(got["Junk"]) != total/3 || len(got["Lists.alpha"]) != total/3 || len(got["INBOX"]) != total/3 {
+		t.Fatalf("after SIGTERM mid-batch: INBOX %d, Junk %d, Lists.alpha %d, total %d; want %d each, %d in all",
+			len(got["INBOX"]), len(got["Junk"]), len(got["Lists.alpha"]), got.count(), total/3, total)
+	}
+	// The batch was recorded: the next run fetches nothing.
+	e.mustRun("run", "--trace", trace)
+	if c := traceCommands(t, trace); c["UID FETCH"] != 0 || c["UID MOVE"] != 0 {
+		t.Fatalf("the run after the finished batch sent %v, want no FETCH or MOVE", c)
 	}
 }

@@ -129,6 +129,7 @@ const (
 	Logout                            // section 3.4
 )
 
+// String returns the state's name, e.g. "authenticated".
 func (s ConnState) String() string {
 	switch s {
 	case NotAuthenticated:
@@ -169,6 +170,7 @@ const (
 	UpdateOther                     // any other untagged data; Text is the raw response, Code its response code if any
 )
 
+// String returns the kind as the server names it, e.g. "EXISTS".
 func (k UpdateKind) String() string {
 	switch k {
 	case UpdateExists:
@@ -205,6 +207,7 @@ type Error struct {
 	Command  string // the command's name, e.g. "UID MOVE"
 }
 
+// Error formats the tagged response: status, response code and text.
 func (e *Error) Error() string {
 	var sb strings.Builder
 	sb.WriteString("imap: ")

@@ -18,6 +18,7 @@ type OAuthError struct {
 	Raw          string `json:"-"`                              // the challenge as received
 }
 
+// Error describes the rejection with the server's status and scope.
 func (e *OAuthError) Error() string {
 	msg := "sasl: server rejected the OAuth token: status " + strconv.Quote(e.Status)
 	if e.Scope != "" {

@@ -42,6 +42,7 @@ type SyntaxError struct {
 	Msg string
 }
 
+// Error describes what was malformed.
 func (e *SyntaxError) Error() string { return "imapwire: syntax error: " + e.Msg }
 
 // IsSyntax reports whether err is a recoverable *SyntaxError.

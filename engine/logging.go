@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -21,7 +22,8 @@ type LogOptions struct {
 }
 
 // NewLogger builds the zap logger described by opts. A nil opts is the zero
-// value.
+// value. Output is buffered and flushed every second: call Sync on the
+// logger before exiting.
 func NewLogger(opts *LogOptions) (*zap.Logger, error) {
 	if opts == nil {
 		opts = &LogOptions{}
@@ -57,7 +59,11 @@ func NewLogger(opts *LogOptions) (*zap.Logger, error) {
 	default:
 		return nil, fmt.Errorf("log format %q: want console or json", format)
 	}
-	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(out)), level)
+	// Buffered, so that a pass logging tens of thousands of actions does not
+	// make a write system call per line; flushed every second and by Sync,
+	// which the command calls before it exits.
+	ws := &zapcore.BufferedWriteSyncer{WS: zapcore.AddSync(out), Size: 64 << 10, FlushInterval: time.Second}
+	core := zapcore.NewCore(enc, ws, level)
 	return zap.New(core), nil
 }
 

@@ -84,7 +84,7 @@ func (e *evalEnv) headers() *headerIndex {
 		if len(raw) == 0 && len(e.msg.Raw) > 0 {
 			raw, _ = splitHeader(e.msg.Raw)
 		}
-		e.hdr.parse(raw)
+		e.hdr.parseInPlace(raw)
 		e.parsed = true
 	}
 	return &e.hdr

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // headerIndex locates the fields of a raw header block (RFC 5322 section
@@ -26,11 +27,26 @@ func (h *headerIndex) reset() {
 	h.fields = h.fields[:0]
 }
 
-// parse indexes raw. It never fails: lines that are not fields (no colon,
-// a space in the name) are ignored, and parsing stops at the first empty line.
+// parse indexes a copy of raw. It never fails: lines that are not fields
+// (no colon, a space in the name) are ignored, and parsing stops at the
+// first empty line.
 func (h *headerIndex) parse(raw []byte) {
-	h.src = string(raw)
-	s := h.src
+	h.index(string(raw))
+}
+
+// parseInPlace indexes raw without copying it: the index, and every string
+// read from it, refer to raw's bytes. Evaluate uses it, since Message.Header
+// stays unchanged for the call and nothing in a Result refers to the header
+// (mailbox templates build new strings, errors are formatted), and the
+// evaluation state is reset before Evaluate returns. That saves a copy of
+// every header block a pass reads.
+func (h *headerIndex) parseInPlace(raw []byte) {
+	h.index(unsafe.String(unsafe.SliceData(raw), len(raw)))
+}
+
+// index indexes the header block s.
+func (h *headerIndex) index(s string) {
+	h.src = s
 	h.fields = h.fields[:0]
 	i := 0
 	for i < len(s) {

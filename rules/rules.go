@@ -135,9 +135,12 @@ type Message struct {
 	Flags            []string
 	InternalDate     time.Time
 	Size             int64
-	// Header is the raw header block: the fetched fields, or the whole header.
+	// Header is the raw header block: the fetched fields, or the whole
+	// header. Evaluate reads it in place: it must not change during the
+	// call, and may be reused afterwards (nothing in a Result refers to it).
 	Header []byte
 	// Raw is the whole message, possibly truncated; set only when Needs.Body.
+	// The same holds as for Header.
 	Raw []byte
 	// New is true for a message that arrived since the last pass.
 	New bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -69,30 +70,13 @@ move = "Junk"
 			}
 
 			// Cut as soon as the trace shows the command going out.
-			trace := filepath.Join(e.dir, "trace")
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			cmd := e.command(ctx, "run", "--trace", trace)
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			cut := waitFor(30*time.Second, func() bool {
-				data, _ := os.ReadFile(trace)
-				return strings.Contains(string(data), " C: ") && strings.Contains(string(data), cutAt)
-			})
-			if cut {
-				proxy.CutAll()
-			}
-			err = cmd.Wait()
-			if !cut {
-				t.Fatalf("the run never sent %s (err %v):\n%s", cutAt, err, stderr.String())
-			}
+			cmd, stderr := e.runUntilSent(t, " "+cutAt+" ")
+			proxy.CutAll()
+			cmd.Wait()
 			if code := cmd.ProcessState.ExitCode(); code != 1 {
 				// It may have finished before the cut landed; then the
 				// check below still holds, but the test proved less.
-				t.Logf("the run exited %d after the cut during %s (the command may have completed first)", code, cutAt)
+				t.Logf("the run exited %d after the cut during %s (the command may have completed first):\n%s", code, cutAt, stderr)
 			}
 
 			// The next run, over a healthy connection, finishes the job.
@@ -140,21 +124,8 @@ func TestSIGTERMFinishesBatch(t *testing.T) {
 		t.Fatalf("AddMessages = %v", err)
 	}
 
+	cmd, stderr := e.runUntilSent(t, " UID MOVE ")
 	trace := filepath.Join(e.dir, "trace")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := e.command(ctx, "run", "--trace", trace)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if !waitFor(30*time.Second, func() bool {
-		data, _ := os.ReadFile(trace)
-		return strings.Contains(string(data), " UID MOVE ")
-	}) {
-		t.Fatalf("the run never sent UID MOVE:\n%s", stderr.String())
-	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -171,4 +142,34 @@ func TestSIGTERMFinishesBatch(t *testing.T) {
 	if c := traceCommands(t, trace); c["UID FETCH"] != 0 || c["UID MOVE"] != 0 {
 		t.Fatalf("the run after the finished batch sent %v, want no FETCH or MOVE", c)
 	}
+}
+
+// runUntilSent starts `mailrules run --trace` and returns once the trace
+// shows the client sending a command line that contains command (e.g.
+// " UID MOVE "), with the process still running; the test ends it.
+func (e *env) runUntilSent(t *testing.T, command string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	trace := filepath.Join(e.dir, "trace")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := e.command(ctx, "run", "--trace", trace)
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sent := waitFor(30*time.Second, func() bool {
+		data, _ := os.ReadFile(trace)
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, " C: ") && strings.Contains(line, command) {
+				return true
+			}
+		}
+		return false
+	})
+	if !sent {
+		cmd.Wait()
+		t.Fatalf("the run never sent%s:\n%s", command, stderr)
+	}
+	return cmd, stderr
 }

@@ -16,8 +16,9 @@ import (
 	"github.com/mailrules/mailrules/imap/sasl"
 )
 
-// commandTimeout bounds every IMAP exchange that has no tighter deadline,
-// so a silent server cannot hang a pass forever.
+// commandTimeout bounds connecting, logging in and each poll, so a silent
+// server cannot hang them. A pass as a whole has 30 minutes (pass.go); a
+// peer that vanishes mid-pass is noticed sooner by TCP keepalive.
 const commandTimeout = 2 * time.Minute
 
 // session is one logged-in connection of one account.
@@ -138,8 +139,9 @@ func (s *session) broken() bool {
 	return s.err != nil
 }
 
-// note records err as the session's fatal error when it is connection-level
-// and returns it unchanged.
+// note records err as the session's fatal error when it is connection-level,
+// forgets the selected mailbox (a failed command may have left it), and
+// returns err unchanged.
 func (s *session) note(err error) error {
 	if err != nil {
 		s.selected = ""

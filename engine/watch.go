@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,13 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *Account, mailbox string
 			break
 		}
 		wait := b.delay()
-		log.Warn("connection lost; reconnecting", zap.Error(err), zap.Duration("in", wait))
+		if errors.Is(err, imap.ErrAbort) {
+			log.Warn("connection lost; reconnecting", zap.Error(err), zap.Duration("in", wait))
+		} else {
+			// A refused login, a missing mailbox, a full disk: retried
+			// with the same backoff, in case it was passing.
+			log.Error("pass failed; starting over", zap.Error(err), zap.Duration("in", wait))
+		}
 		if !sleep(ctx, wait) {
 			break
 		}

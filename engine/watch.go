@@ -124,7 +124,8 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 	}
 	idleCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	err := s.client.Idle(idleCtx, func(u imap.Update) {
+	// Errors already say they came from IDLE.
+	return s.client.Idle(idleCtx, func(u imap.Update) {
 		switch u.Kind {
 		case imap.UpdateExists, imap.UpdateRecent:
 			changed.Store(true)
@@ -133,10 +134,6 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 			stop()
 		}
 	})
-	if err != nil {
-		return err // the imap package says it was IDLE
-	}
-	return nil
 }
 
 // poll waits poll_interval, then asks the server for news with NOOP.

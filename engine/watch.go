@@ -101,20 +101,44 @@ func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, c
 		if ctx.Err() != nil {
 			return nil
 		}
-		if s.client.Has(imap.CapIdle) {
-			e.opts.Metrics.setIdling(acct.Name, mailbox, true)
-			err := s.idle(ctx, &changed)
-			e.opts.Metrics.setIdling(acct.Name, mailbox, false)
-			if err != nil {
-				return s.note(err)
-			}
-		} else if err := s.poll(ctx, mailbox, &changed); err != nil {
+		// With scope = "all" rules (archiving by age, say) a quiet mailbox
+		// still needs a pass now and then, not only when mail arrives.
+		waitCtx, stopWaiting := ctx, context.CancelFunc(func() {})
+		if e.cfg.Rules.For(acct.Name, mailbox).HasScopeAll() {
+			waitCtx, stopWaiting = context.WithTimeout(ctx, sweepInterval(acct))
+		}
+		err := s.wait(waitCtx, mailbox, &changed)
+		stopWaiting()
+		if err != nil {
 			return s.note(err)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
 	}
+}
+
+// sweepInterval is how often watch passes over a mailbox with scope = "all"
+// rules when no mail arrives: the account's idle_restart (25 minutes by
+// default), the rhythm at which IDLE is re-issued anyway.
+func sweepInterval(acct *Account) time.Duration {
+	if acct.IdleRestart > 0 {
+		return acct.IdleRestart
+	}
+	return DefaultIdleRestart
+}
+
+// wait returns when the server reports new mail, when ctx ends (nil), or
+// with the connection's error: in IDLE where the server has it, else by
+// polling.
+func (s *session) wait(ctx context.Context, mailbox string, changed *atomic.Bool) error {
+	e, acct := s.e, s.acct
+	if s.client.Has(imap.CapIdle) {
+		e.opts.Metrics.setIdling(acct.Name, mailbox, true)
+		defer e.opts.Metrics.setIdling(acct.Name, mailbox, false)
+		return s.idle(ctx, changed)
+	}
+	return s.poll(ctx, mailbox, changed)
 }
 
 // idle waits in IDLE until the server announces new mail or ctx ends.
@@ -146,7 +170,9 @@ func (s *session) poll(ctx context.Context, mailbox string, changed *atomic.Bool
 		if !sleep(ctx, interval) {
 			return nil
 		}
-		nctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		// Not cancelled with ctx: cancelling a command in flight would
+		// cost the connection.
+		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commandTimeout)
 		err := s.client.Noop(nctx)
 		cancel()
 		if err != nil {

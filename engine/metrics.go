@@ -329,6 +329,10 @@ func (m *Metrics) render(b *bytes.Buffer) {
 			each(k, m.mailboxes[k])
 		}
 	}
+	// single is a family with one sample per mailbox.
+	single := func(name, typ, help string, value func(mm *mailboxMetrics) string) {
+		family(name, typ, help, func(k mailboxKey, mm *mailboxMetrics) { sample(b, name, k, "", "", value(mm)) })
+	}
 	perName := func(name, label string, counts map[string]uint64, k mailboxKey) {
 		names := make([]string, 0, len(counts))
 		for n := range counts {
@@ -343,29 +347,25 @@ func (m *Metrics) render(b *bytes.Buffer) {
 	family("mailrules_actions_total", "counter",
 		"Messages acted on, per plan step kind (flag, copy, move, delete, ...).",
 		func(k mailboxKey, mm *mailboxMetrics) { perName("mailrules_actions_total", "action", mm.actions, k) })
-	family("mailrules_connected", "gauge",
+	single("mailrules_connected", "gauge",
 		"1 while the watched mailbox has a live IMAP connection, else 0.",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			v := "0"
+		func(mm *mailboxMetrics) string {
 			if mm.connected {
-				v = "1"
+				return "1"
 			}
-			sample(b, "mailrules_connected", k, "", "", v)
+			return "0"
 		})
-	family("mailrules_last_pass_timestamp_seconds", "gauge",
+	single("mailrules_last_pass_timestamp_seconds", "gauge",
 		"Unix time at which the last successful pass ended (0: none yet).",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			v := "0"
-			if !mm.lastSuccess.IsZero() {
-				v = formatFloat(float64(mm.lastSuccess.UnixNano()) / 1e9)
+		func(mm *mailboxMetrics) string {
+			if mm.lastSuccess.IsZero() {
+				return "0"
 			}
-			sample(b, "mailrules_last_pass_timestamp_seconds", k, "", "", v)
+			return formatFloat(float64(mm.lastSuccess.UnixNano()) / 1e9)
 		})
-	family("mailrules_messages_examined_total", "counter",
+	single("mailrules_messages_examined_total", "counter",
 		"Messages the rules were evaluated on.",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			sample(b, "mailrules_messages_examined_total", k, "", "", formatUint(mm.examined))
-		})
+		func(mm *mailboxMetrics) string { return formatUint(mm.examined) })
 	family("mailrules_pass_duration_seconds", "histogram",
 		"Wall time of a pass over one mailbox.",
 		func(k mailboxKey, mm *mailboxMetrics) {
@@ -385,16 +385,12 @@ func (m *Metrics) render(b *bytes.Buffer) {
 			sample(b, "mailrules_passes_total", k, "result", "error", formatUint(mm.passesFailed))
 			sample(b, "mailrules_passes_total", k, "result", "ok", formatUint(mm.passesOK))
 		})
-	family("mailrules_reconnects_total", "counter",
+	single("mailrules_reconnects_total", "counter",
 		"Connections established after the first one (watch).",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			sample(b, "mailrules_reconnects_total", k, "", "", formatUint(mm.reconnects))
-		})
-	family("mailrules_rule_errors_total", "counter",
+		func(mm *mailboxMetrics) string { return formatUint(mm.reconnects) })
+	single("mailrules_rule_errors_total", "counter",
 		"Rule evaluations that failed on a message.",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			sample(b, "mailrules_rule_errors_total", k, "", "", formatUint(mm.ruleErrors))
-		})
+		func(mm *mailboxMetrics) string { return formatUint(mm.ruleErrors) })
 	family("mailrules_rule_matches_total", "counter",
 		"Messages whose rule condition held, per rule.",
 		func(k mailboxKey, mm *mailboxMetrics) { perName("mailrules_rule_matches_total", "rule", mm.matches, k) })

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -198,15 +197,15 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			return nil
 		}
 		msg.UID, msg.Flags, msg.InternalDate, msg.Size, msg.New = m.UID, m.Flags, m.InternalDate, m.Size, isNew
-		msg.Header, msg.Raw = nil, nil
+		// The one body section fetched: the header fields, or the whole
+		// message, from which the rules (and decide) take the header.
+		var data []byte
 		if len(m.Sections) > 0 {
-			data := m.Sections[0].Data
-			if headerOnly {
-				msg.Header = data
-			} else {
-				msg.Raw = data
-				msg.Header = headerBlock(data)
-			}
+			data = m.Sections[0].Data
+		}
+		msg.Header, msg.Raw = data, nil
+		if !headerOnly {
+			msg.Header, msg.Raw = nil, data
 		}
 		res := p.rules.Evaluate(&msg, p.now)
 		sum.Examined++
@@ -218,7 +217,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
 		}
 		if hasActions(&res) {
-			builder.Add(decide(m.UID, msg.Header, res, e.opts.DryRun))
+			builder.Add(decide(m.UID, data, res, e.opts.DryRun))
 		}
 		return nil
 	}
@@ -476,32 +475,21 @@ next:
 	return list
 }
 
-// headerBlock returns the header part of a raw message: up to and including
-// the first empty line.
-func headerBlock(raw []byte) []byte {
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		return raw[:i+4]
-	}
-	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
-		return raw[:i+2]
-	}
-	return raw
-}
-
 func hasActions(r *rules.Result) bool {
 	return len(r.AddFlags) > 0 || len(r.RemoveFlags) > 0 || len(r.Copies) > 0 || r.Final != nil
 }
 
 // decide copies what the plan keeps of a message out of the fetch buffer,
 // which is only valid during the fetch callback: the Message-ID for the
-// action log, and for a dry run's listing From and Subject too.
-func decide(uid uint32, header []byte, res rules.Result, dryRun bool) actions.Decision {
+// action log, and for a dry run's listing From and Subject too. fetched is
+// the header block or the whole message.
+func decide(uid uint32, fetched []byte, res rules.Result, dryRun bool) actions.Decision {
 	d := actions.Decision{UID: uid, Result: res}
 	if dryRun {
-		sum := rules.Summarize(header)
+		sum := rules.Summarize(fetched)
 		d.MessageID, d.From, d.Subject = sum.MessageID, sum.From, sum.Subject
 	} else {
-		d.MessageID = rules.MessageID(header)
+		d.MessageID = rules.MessageID(fetched)
 	}
 	return d
 }

@@ -54,8 +54,8 @@ func MessageDate(header []byte) time.Time {
 	return time.Time{}
 }
 
-// MessageID returns the Message-ID of a raw header block without angle
-// brackets, or "" when it has none. It decodes nothing else, for the hot
+// MessageID returns the Message-ID of a raw header block (or of a whole
+// message) without angle brackets, or "" when it has none. It decodes nothing else, for the hot
 // path of logging every action.
 func MessageID(header []byte) string {
 	var h headerIndex

@@ -234,3 +234,23 @@ func TestIdleRunSendsStatusNotSelect(t *testing.T) {
 		t.Fatalf("after new mail:\n%s", got)
 	}
 }
+
+// TestBodyRule runs a rule that reads the body, so the whole message is
+// fetched and the header is taken from it.
+func TestBodyRule(t *testing.T) {
+	e := newEnv(t, srv, `
+[[rule]]
+name = "hello"
+when = 'body contains "Hello" && subject contains "with body"'
+move = "Greetings"
+`, "")
+	e.appendMessages("INBOX", message{id: "greeting@x", headers: "Subject: with body"}, message{id: "other@x"})
+	r := e.mustRun("run", "--all")
+	got := e.snapshot()
+	if !hasMessage(got["Greetings"], "greeting@x") || !hasMessage(got["INBOX"], "other@x") {
+		t.Fatalf("after a body rule:\n%s", got)
+	}
+	if !strings.Contains(r.stderr, `"message_id":"greeting@x"`) {
+		t.Fatalf("the action log lacks the Message-ID taken from the whole message:\n%s", r.stderr)
+	}
+}

@@ -290,14 +290,14 @@ func (ex *executor) listMailboxes(ctx context.Context) error {
 	}
 	specialTrash := ""
 	for _, l := range list {
-		if hasAttr(l.Attrs, `\NonExistent`) {
+		if l.HasAttr(`\NonExistent`) {
 			continue
 		}
 		ex.existing[mailboxKey(l.Name)] = true
 		if ex.opts.Delimiter == "" && ex.delim == "" && l.Delim != "" {
 			ex.delim = l.Delim
 		}
-		if specialTrash == "" && hasAttr(l.Attrs, `\Trash`) && !hasAttr(l.Attrs, `\Noselect`) {
+		if specialTrash == "" && l.HasAttr(`\Trash`) && !l.HasAttr(`\Noselect`) {
 			specialTrash = l.Name
 		}
 	}
@@ -314,17 +314,6 @@ func (ex *executor) listMailboxes(ctx context.Context) error {
 		ex.trash = MailboxName("Trash", ex.delim, ex.opts.Prefix)
 	}
 	return nil
-}
-
-// hasAttr reports whether a LIST attribute is present (case-insensitive,
-// RFC 3501 section 7.2.2).
-func hasAttr(attrs []string, attr string) bool {
-	for _, a := range attrs {
-		if strings.EqualFold(a, attr) {
-			return true
-		}
-	}
-	return false
 }
 
 // destination maps a step's destination to the server's name.

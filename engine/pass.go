@@ -463,14 +463,10 @@ func fetchItems(needs rules.Needs, dryRun, sweep bool) (items []imap.FetchItem, 
 }
 
 func appendMissing(list []string, names ...string) []string {
-next:
 	for _, n := range names {
-		for _, have := range list {
-			if have == n {
-				continue next
-			}
+		if !slices.Contains(list, n) {
+			list = append(list, n)
 		}
-		list = append(list, n)
 	}
 	return list
 }

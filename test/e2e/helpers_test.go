@@ -223,7 +223,7 @@ func (e *env) snapshot() snapshot {
 	}
 	snap := snapshot{}
 	for _, mb := range list {
-		if hasAttr(mb.Attrs, `\Noselect`) {
+		if mb.HasAttr(`\Noselect`) {
 			continue
 		}
 		st, err := c.Examine(ctx, mb.Name)
@@ -251,15 +251,6 @@ func (e *env) snapshot() snapshot {
 	}
 	c.Logout(ctx)
 	return snap
-}
-
-func hasAttr(attrs []string, want string) bool {
-	for _, a := range attrs {
-		if strings.EqualFold(a, want) {
-			return true
-		}
-	}
-	return false
 }
 
 // messageID extracts the id between angle brackets from a Message-ID

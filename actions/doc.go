@@ -1,9 +1,7 @@
 // Package actions turns the per-message decisions of the rules for one
 // mailbox into a Plan of a few batched IMAP commands and executes it safely.
 //
-// A Plan is plain, JSON-serializable data: the engine journals it before
-// executing so that a pass killed half way resumes exactly the steps not yet
-// done (Options.Skip and Options.OnStepDone). Its steps run in a fixed order:
+// A Plan is plain, JSON-serializable data. Its steps run in a fixed order:
 //
 //  1. flag changes: one UID STORE +FLAGS.SILENT per group of flags that apply
 //     to the same messages, then one UID STORE -FLAGS.SILENT per group;
@@ -15,6 +13,20 @@
 // Every step's UID set is compressed into ranges and split at execution so
 // that no command line exceeds about 8 KB (RFC 7162 section 4), so the number
 // of commands does not grow with the number of messages.
+//
+// One bad message or one vanished message never holds back the others: when
+// the server refuses a command, Execute asks which of its messages still
+// exist (another client may have expunged some), retries without the
+// vanished ones, and halves the set until the messages the server refuses
+// are isolated. Those are reported (Report.Failed) and left alone by the
+// later steps, so a message whose copy failed is never moved away.
+//
+// Copies are exactly once across crashes and repeated passes: the engine
+// records each copy destination's UIDNEXT before the first copy into it
+// (Options.OnCopyStart), and before copying messages an earlier pass may
+// have copied already (Options.Dedupe) Execute compares them with the
+// destination's messages from that UID on, by Message-ID and size, and
+// copies only the missing ones.
 //
 // Safety rules, which no option relaxes:
 //

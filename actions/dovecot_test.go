@@ -439,3 +439,66 @@ func TestDovecotResume(t *testing.T) {
 		}
 	}
 }
+
+// TestDovecotVanished: another client expunges messages between the plan
+// and its execution. Dovecot refuses the UID MOVE, UID COPY and UID STORE
+// that name them (NO [EXPUNGEISSUED]) and carries out none of it; Execute
+// leaves the vanished messages out and acts on all the others.
+func TestDovecotVanished(t *testing.T) {
+	for _, opts := range []*dovecottest.Options{nil, {Capability: "IMAP4rev1 UIDPLUS IDLE"}} {
+		name := "MOVE"
+		if opts != nil {
+			name = "no MOVE"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := srv
+			if opts != nil {
+				s = startServer(t, opts)
+			}
+			dovecottest.Require(t, s)
+			u := s.NewUser(t)
+			c, other := loginAs(t, s, u), loginAs(t, s, u)
+			ctx := context.Background()
+			appendMessages(t, c, 10, nil)
+			if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+				t.Fatalf("Select = %v", err)
+			}
+			// Moves only: the UID MOVE (or UID COPY) is the first command
+			// after the other client's expunge, which Dovecot refuses.
+			ds := moveDecisions("Lists/go-dev", 1, 2, 3, 4)
+			ds = append(ds, deleteDecisions(5, 6, 9)...)
+			p := NewPlan("INBOX", ds)
+			if _, err := other.Select(ctx, "INBOX", nil); err != nil {
+				t.Fatalf("Select (other) = %v", err)
+			}
+			gone := imap.SeqSetFromNums(2, 4, 9)
+			if err := other.UIDStore(ctx, gone, imap.StoreAdd, true, []string{imap.FlagDeleted}); err != nil {
+				t.Fatalf("UIDStore (other) = %v", err)
+			}
+			if _, err := other.UIDExpunge(ctx, gone); err != nil {
+				t.Fatalf("UIDExpunge (other) = %v", err)
+			}
+			rep, err := p.Execute(ctx, c, nil)
+			if err != nil {
+				t.Fatalf("Execute() = %v", err)
+			}
+			// 9 goes unnoticed: the refusal made Dovecot report the
+			// expunges, and later commands simply skip it.
+			if len(rep.Failed) != 0 || rep.Vanished.String() != "2,4" {
+				t.Errorf("Report.Failed = %+v, Vanished = %s; want none failed, 2,4 vanished", rep.Failed, rep.Vanished)
+			}
+			for _, tc := range []struct {
+				mailbox string
+				want    []string
+			}{
+				{"INBOX", []string{"<10@test>", "<7@test>", "<8@test>"}},
+				{"Lists.go-dev", []string{"<1@test>", "<3@test>"}},
+				{"Trash", []string{"<5@test>", "<6@test>"}},
+			} {
+				if got := contents(t, other, tc.mailbox); !reflect.DeepEqual(got, tc.want) {
+					t.Errorf("%s = %q, want %q", tc.mailbox, got, tc.want)
+				}
+			}
+		})
+	}
+}

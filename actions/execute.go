@@ -27,6 +27,20 @@ type Mailbox interface {
 	List(ctx context.Context, ref, pattern string) ([]*imap.ListData, error)
 }
 
+// Inspector is implemented by a Mailbox that can look around: find out
+// which messages still exist after the server refused a command (NOOP, UID
+// SEARCH), and compare a destination's messages with the source's before
+// copying (STATUS, EXAMINE, UID FETCH, SELECT). *imap.Client is one. Without
+// it, a refused command fails all its messages and copies are not checked.
+type Inspector interface {
+	Noop(ctx context.Context) error
+	UIDSearch(ctx context.Context, criteria *imap.SearchCriteria) ([]uint32, error)
+	Status(ctx context.Context, name string, items ...imap.StatusItem) (*imap.StatusData, error)
+	Select(ctx context.Context, name string, opts *imap.SelectOptions) (*imap.MailboxStatus, error)
+	Examine(ctx context.Context, name string) (*imap.MailboxStatus, error)
+	UIDFetch(ctx context.Context, uids imap.SeqSet, items []imap.FetchItem, fn func(*imap.FetchMessage) error) error
+}
+
 // Subscriber is implemented by a Mailbox that can SUBSCRIBE (RFC 3501
 // section 6.3.6).
 type Subscriber interface {
@@ -62,6 +76,26 @@ type Options struct {
 	// Logger receives one info entry per message and action (rule, UID,
 	// Message-ID, destination) and debug entries per command. Nil: no logs.
 	Logger *zap.Logger
+	// Dedupe, when set, is asked before messages are copied into a
+	// destination (a copy step, or a move on a server without MOVE) which
+	// of them an earlier pass may already have copied there (one that was
+	// interrupted, or a repeated pass over old mail), and from which UID
+	// of the destination on to look. Those messages are compared with the
+	// destination's by Message-ID and size (INTERNALDATE and size when
+	// they have no Message-ID) and the ones found are not copied again.
+	// Needs a Mailbox that is also an Inspector; the source mailbox is
+	// selected again afterwards.
+	Dedupe func(dest string) (uids imap.SeqSet, fromUID uint32)
+	// OnCopyStart, when set, is called before the first copy into a
+	// destination with the destination's UIDNEXT (STATUS, RFC 3501 section
+	// 6.3.10; 1 when the server does not say), so that a journal can tell
+	// later which of the destination's messages this run may have put
+	// there. An error stops Execute. Needs an Inspector.
+	OnCopyStart func(dest string, uidNext uint32) error
+	// UIDValidity, when not zero, is the source mailbox's UIDVALIDITY:
+	// Execute stops with an error if selecting the source again (after a
+	// Dedupe look-up) shows another one.
+	UIDValidity uint32
 	// Directory, when set, carries what one LIST "" "*" said about the
 	// server's mailboxes (and what was created since) from one Execute to
 	// the next on the same connection, so a daemon lists once, not once a
@@ -97,6 +131,33 @@ type Report struct {
 	Warnings []string
 	// Commands is the number of IMAP commands sent, LIST and CREATE included.
 	Commands int
+	// Failed lists the messages whose action the server refused (a tagged
+	// NO or BAD that did not go away when retried without the messages
+	// that had vanished). They are still in the source mailbox; later
+	// steps left them alone, earlier steps may have changed them.
+	Failed []Failure
+	// Vanished are messages another client expunged before the plan
+	// reached them; nothing was done to them and nothing is lost.
+	Vanished imap.SeqSet
+	// AlreadyCopied counts the messages not copied again because the
+	// destination already held them (see Options.Dedupe).
+	AlreadyCopied int
+}
+
+// Failure is a set of messages whose action the server refused.
+type Failure struct {
+	Step int         // index in Plan.Steps
+	UIDs imap.SeqSet // the messages
+	Err  error       // the server's answer
+}
+
+// FailedUIDs returns the UIDs of every failure, in one set.
+func (r *Report) FailedUIDs() imap.SeqSet {
+	var nums []uint32
+	for _, f := range r.Failed {
+		nums = append(nums, f.UIDs.Nums()...)
+	}
+	return imap.SeqSetFromNums(nums...)
 }
 
 // Messages returns the number of messages acted on per kind of action
@@ -136,9 +197,11 @@ type StepReport struct {
 // lines to 8192 octets).
 const maxSetBytes = 7900
 
-// StepError is the error Execute returns when a step fails. Later steps did
+// StepError is the error Execute returns when it cannot go on: the
+// connection failed, ctx ended, or a hook returned an error. Later steps did
 // not run; the failed step may have completed some of its commands (see its
-// StepReport).
+// StepReport). A server's refusal of a command is not a StepError: it is a
+// Failure in the Report, and the plan goes on.
 type StepError struct {
 	Mailbox string // source mailbox
 	Step    int    // index in Plan.Steps
@@ -155,8 +218,12 @@ func (e *StepError) Error() string {
 func (e *StepError) Unwrap() error { return e.Err }
 
 // Execute carries out the plan on mb, whose selected mailbox must be
-// p.Mailbox. It stops at the first step that fails and returns a *StepError
-// along with the report so far. It always returns a non-nil Report.
+// p.Mailbox. When the server refuses a command (a tagged NO or BAD), the
+// messages that vanished meanwhile are left out and the command retried,
+// then the set is halved until the refused messages are isolated; those are
+// reported in Report.Failed, left alone by later steps, and the plan goes
+// on. Execute returns a *StepError, with the report so far, only when it
+// cannot go on. It always returns a non-nil Report.
 func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report, error) {
 	ex := &executor{
 		plan:     p,
@@ -259,6 +326,11 @@ type executor struct {
 	// stepRules are the (UID, rule) pairs of the step being executed,
 	// sorted by UID; built on first use.
 	stepRules []uidRule
+	// gone are the messages a step failed or found expunged: later steps
+	// leave them alone.
+	gone map[uint32]bool
+	// started are the destinations OnCopyStart was called for.
+	started   map[string]bool
 	ruleNames []string    // scratch for one log entry
 	fields    []zap.Field // likewise
 }
@@ -361,7 +433,7 @@ func (ex *executor) create(ctx context.Context, name string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("CREATE %q: %w", name, err)
+		return fmt.Errorf("mailbox %q: %w", name, err)
 	}
 	ex.existing[mailboxKey(name)] = true
 	ex.report.Created = append(ex.report.Created, name)
@@ -393,9 +465,11 @@ func chunks(set imap.SeqSet, extra int) []imap.SeqSet {
 	return set.Split(budget)
 }
 
-// run executes one step.
+// run executes one step on the messages the earlier steps did not fail or
+// find gone.
 func (ex *executor) run(ctx context.Context, st *Step) error {
-	if len(st.UIDs) == 0 {
+	uids := ex.live(st.UIDs)
+	if len(uids) == 0 {
 		return nil
 	}
 	switch st.Kind {
@@ -408,11 +482,12 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		for _, f := range st.Flags {
 			extra += len(f) + 1
 		}
-		for _, set := range chunks(st.UIDs, extra) {
-			if err := ex.store(ctx, set, op, st.Flags); err != nil {
+		for _, set := range chunks(uids, extra) {
+			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error { return ex.store(ctx, set, op, st.Flags) })
+			if err != nil {
 				return err
 			}
-			ex.done(st, set, action, strings.Join(st.Flags, " "))
+			ex.done(st, done, action, strings.Join(st.Flags, " "))
 		}
 		return nil
 
@@ -420,119 +495,167 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		dest := ex.destination(st)
 		ex.step.Mailbox = dest
 		if sameMailbox(dest, ex.plan.Mailbox) {
-			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", st.Count(), dest),
-				zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", setCount(uids), dest),
+				zap.String("destination", dest), zap.Stringer("uids", uids))
 			return nil
 		}
 		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
-			return err
+			return ex.failAll(uids, err)
 		}
-		for _, set := range chunks(st.UIDs, 2*len(dest)) {
-			if err := ex.copy(ctx, set, dest); err != nil {
-				return err
-			}
-			ex.done(st, set, "copy", dest)
-		}
-		return nil
+		_, err := ex.copyAll(ctx, st, uids, dest, "copy")
+		return err
 
 	case StepMove, StepDelete:
 		dest := ex.destination(st)
 		ex.step.Mailbox = dest
 		if sameMailbox(dest, ex.plan.Mailbox) {
 			if st.Kind == StepDelete {
-				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", st.Count(), dest),
-					zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", setCount(uids), dest),
+					zap.String("destination", dest), zap.Stringer("uids", uids))
 			} else {
-				ex.warn(fmt.Sprintf("not moving %d messages of %q into the same mailbox", st.Count(), dest),
-					zap.String("destination", dest), zap.Stringer("uids", st.UIDs))
+				ex.warn(fmt.Sprintf("not moving %d messages of %q into the same mailbox", setCount(uids), dest),
+					zap.String("destination", dest), zap.Stringer("uids", uids))
 			}
 			return nil
 		}
 		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
-			return err
+			return ex.failAll(uids, err)
 		}
-		return ex.move(ctx, st, dest)
+		return ex.move(ctx, st, uids, dest)
 
 	case StepExpunge:
-		sets := chunks(st.UIDs, 0)
-		for _, set := range sets {
-			if err := ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}); err != nil {
-				return err
-			}
+		marked, err := ex.markDeleted(ctx, uids)
+		if err != nil {
+			return err
 		}
-		return ex.expunge(ctx, st, sets, "expunge", "")
+		return ex.expunge(ctx, st, marked, "expunge", "")
 	}
 	return fmt.Errorf("unknown step kind %q", st.Kind)
 }
 
 // move moves a step's messages to dest: UID MOVE (RFC 6851) when the server
 // has it; otherwise UID COPY, UID STORE +FLAGS.SILENT (\Deleted), UID
-// EXPUNGE (RFC 6851 section 3.3 describes this emulation).
-func (ex *executor) move(ctx context.Context, st *Step, dest string) error {
+// EXPUNGE (RFC 6851 section 3.3 describes this emulation). Messages whose
+// copy the server refused are not marked \Deleted.
+func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest string) error {
 	action := string(st.Kind)
-	sets := chunks(st.UIDs, 2*len(dest))
 	if ex.mb.Has(imap.CapMove) {
-		for _, set := range sets {
-			if err := ex.retryCreate(ctx, dest, func() error {
-				ex.command()
-				_, err := ex.mb.UIDMove(ctx, set, dest)
-				if err != nil {
-					return fmt.Errorf("UID MOVE %s %q: %w", short(set), dest, err)
-				}
-				return nil
-			}); err != nil {
+		for _, set := range chunks(uids, 2*len(dest)) {
+			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
+				return ex.retryCreate(ctx, dest, func() error {
+					ex.command()
+					_, err := ex.mb.UIDMove(ctx, set, dest)
+					return err
+				})
+			})
+			if err != nil {
 				return err
 			}
-			ex.done(st, set, action, dest)
+			ex.done(st, done, action, dest)
 		}
 		return nil
 	}
-	// Copy every chunk strictly before marking any message \Deleted: a
-	// failure leaves all messages in the source.
-	for _, set := range sets {
-		if err := ex.copy(ctx, set, dest); err != nil {
-			return err
-		}
+	// Every copy completes strictly before any message is marked
+	// \Deleted: a failure leaves the messages in the source.
+	copied, err := ex.copyAll(ctx, st, uids, dest, "")
+	if err != nil {
+		return err
 	}
-	for _, set := range sets {
-		if err := ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted}); err != nil {
-			return err
-		}
+	marked, err := ex.markDeleted(ctx, copied)
+	if err != nil {
+		return err
 	}
-	return ex.expunge(ctx, st, sets, action, dest)
+	return ex.expunge(ctx, st, marked, action, dest)
 }
 
-// expunge removes the messages of sets, already marked \Deleted: UID
-// EXPUNGE of exactly them with UIDPLUS (RFC 4315 section 2.1); else a bare
-// EXPUNGE only when allowed; else they stay marked \Deleted with a warning.
-func (ex *executor) expunge(ctx context.Context, st *Step, sets []imap.SeqSet, action, dest string) error {
+// copyAll copies uids to dest, leaving out those the destination already
+// holds (Options.Dedupe), and returns the messages that are now in dest.
+// With a non-empty action it logs each as done.
+func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, dest, action string) (imap.SeqSet, error) {
+	toCopy, present, err := ex.dedupe(ctx, dest, uids)
+	if err != nil {
+		return nil, err
+	}
+	var copied []uint32
+	if len(present) > 0 {
+		ex.report.AlreadyCopied += setCount(present)
+		ex.log.Info("already in the destination, not copied again", zap.String("destination", dest), zap.Stringer("uids", present))
+		copied = append(copied, present.Nums()...)
+		if action != "" {
+			ex.done(st, present, action+" (already there)", dest)
+		}
+	}
+	if len(toCopy) > 0 && ex.opts.OnCopyStart != nil {
+		if err := ex.copyStart(ctx, dest); err != nil {
+			return nil, err
+		}
+	}
+	for _, set := range chunks(toCopy, 2*len(dest)) {
+		done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error { return ex.copy(ctx, set, dest) })
+		if err != nil {
+			return nil, err
+		}
+		copied = append(copied, done.Nums()...)
+		if action != "" {
+			ex.done(st, done, action, dest)
+		}
+	}
+	return imap.SeqSetFromNums(copied...), nil
+}
+
+// markDeleted sets \Deleted on uids and returns the messages it was set on.
+func (ex *executor) markDeleted(ctx context.Context, uids imap.SeqSet) (imap.SeqSet, error) {
+	var marked []uint32
+	for _, set := range chunks(uids, 0) {
+		done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
+			return ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted})
+		})
+		if err != nil {
+			return nil, err
+		}
+		marked = append(marked, done.Nums()...)
+	}
+	return imap.SeqSetFromNums(marked...), nil
+}
+
+// expunge removes uids, already marked \Deleted: UID EXPUNGE of exactly
+// them with UIDPLUS (RFC 4315 section 2.1); else a bare EXPUNGE only when
+// allowed; else they stay marked \Deleted with a warning.
+func (ex *executor) expunge(ctx context.Context, st *Step, uids imap.SeqSet, action, dest string) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	sets := chunks(uids, 0)
 	switch {
 	case ex.mb.Has(imap.CapUIDPlus):
 		for _, set := range sets {
-			ex.command()
-			if _, err := ex.mb.UIDExpunge(ctx, set); err != nil {
-				return fmt.Errorf("UID EXPUNGE %s: %w", short(set), err)
+			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
+				ex.command()
+				_, err := ex.mb.UIDExpunge(ctx, set)
+				return err
+			})
+			if err != nil {
+				return err
 			}
-			ex.done(st, set, action, dest)
+			ex.done(st, done, action, dest)
 		}
 	case ex.opts.AllowExpunge:
 		ex.command()
 		if _, err := ex.mb.Expunge(ctx); err != nil {
-			return fmt.Errorf("EXPUNGE: %w", err)
+			if !refused(err) {
+				return err
+			}
+			return ex.failAll(uids, err)
 		}
-		for _, set := range sets {
-			ex.done(st, set, action, dest)
-		}
+		ex.done(st, uids, action, dest)
 	default:
 		what := "moved"
 		if st.Kind == StepExpunge {
 			what = "to expunge"
 		}
 		ex.warn(fmt.Sprintf("server lacks UIDPLUS and bare EXPUNGE is not allowed: %d messages %s are left marked \\Deleted in %q",
-			st.Count(), what, ex.plan.Mailbox), zap.Stringer("uids", st.UIDs), zap.String("destination", dest))
-		for _, set := range sets {
-			ex.done(st, set, action+" (left \\Deleted)", dest)
-		}
+			setCount(uids), what, ex.plan.Mailbox), zap.Stringer("uids", uids), zap.String("destination", dest))
+		ex.done(st, uids, action+" (left \\Deleted)", dest)
 	}
 	return nil
 }
@@ -541,29 +664,22 @@ func (ex *executor) expunge(ctx context.Context, st *Step, sets []imap.SeqSet, a
 // section 6.4.6).
 func (ex *executor) store(ctx context.Context, set imap.SeqSet, op imap.StoreOp, flags []string) error {
 	ex.command()
-	if err := ex.mb.UIDStore(ctx, set, op, true, flags); err != nil {
-		sign := "+"
-		if op == imap.StoreRemove {
-			sign = "-"
-		}
-		return fmt.Errorf("UID STORE %s %sFLAGS.SILENT (%s): %w", short(set), sign, strings.Join(flags, " "), err)
-	}
-	return nil
+	return ex.mb.UIDStore(ctx, set, op, true, flags)
 }
 
 // copy sends one UID COPY, creating dest and retrying once on NO [TRYCREATE].
 func (ex *executor) copy(ctx context.Context, set imap.SeqSet, dest string) error {
 	return ex.retryCreate(ctx, dest, func() error {
 		ex.command()
-		if _, err := ex.mb.UIDCopy(ctx, set, dest); err != nil {
-			return fmt.Errorf("UID COPY %s %q: %w", short(set), dest, err)
-		}
-		return nil
+		_, err := ex.mb.UIDCopy(ctx, set, dest)
+		return err
 	})
 }
 
 // retryCreate runs do; when it fails with NO [TRYCREATE] (RFC 3501 section
-// 6.4.7) it creates dest and runs do once more.
+// 6.4.7) it creates dest and runs do once more. A failed CREATE concerns
+// every message of the step, not just this set: it comes back as a
+// wholeSetError.
 func (ex *executor) retryCreate(ctx context.Context, dest string, do func() error) error {
 	err := do()
 	if err == nil || !imap.IsTryCreate(err) {
@@ -571,7 +687,7 @@ func (ex *executor) retryCreate(ctx context.Context, dest string, do func() erro
 	}
 	ex.log.Info("destination missing, creating it", zap.String("destination", dest))
 	if cerr := ex.ensureMailbox(ctx, dest, true); cerr != nil {
-		return fmt.Errorf("%w; then %w", err, cerr)
+		return &wholeSetError{cerr}
 	}
 	return do()
 }

@@ -145,6 +145,26 @@ type Plan struct {
 	Messages []Message `json:"messages"`
 }
 
+// Copies reports whether executing the plan copies messages: a copy step,
+// or a move or delete on a server without MOVE (hasMove false), which is a
+// copy followed by an expunge. A copy is the one action that repeating
+// after a crash would duplicate, so such a plan is journaled first: flag
+// changes are simply set again, and a message MOVE has moved is no longer
+// in the source.
+func (p *Plan) Copies(hasMove bool) bool {
+	for _, step := range p.Steps {
+		switch step.Kind {
+		case StepCopy:
+			return true
+		case StepMove, StepDelete:
+			if !hasMove {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Empty reports whether the plan has nothing to do.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 

@@ -18,6 +18,7 @@ type configParams struct {
 	root                            bool   // master runs as root
 	selfUser, selfGroup             string // non-root: the account everything runs as
 	capability, extra, separator    string
+	prefix                          string
 	plugins                         []string
 }
 
@@ -91,6 +92,9 @@ func dovecotConfig(p *configParams) string {
 	w("namespace inbox {")
 	w("  inbox = yes")
 	w("  separator = %s", p.separator)
+	if p.prefix != "" {
+		w("  prefix = %s", p.prefix)
+	}
 	w("  mailbox Trash {\n    special_use = \\Trash\n    auto = subscribe\n  }")
 	w("  mailbox Junk {\n    special_use = \\Junk\n    auto = no\n  }")
 	w("  mailbox Sent {\n    special_use = \\Sent\n    auto = no\n  }")

@@ -82,6 +82,10 @@ type Options struct {
 	// storage rule; SETQUOTA is refused by Dovecot for non-admin users),
 	// "metadata" (mail_attribute_dict + imap_metadata, RFC 5464).
 	Plugins []string
+	// Prefix is the personal namespace's prefix (NAMESPACE, RFC 2342):
+	// "" (the default) or e.g. "INBOX.", as Courier and Cyrus have it,
+	// where every mailbox but INBOX lives under INBOX (INBOX.Trash).
+	Prefix string
 	// Separator is the hierarchy separator IMAP clients see: "." (the
 	// default, Dovecot's default for Maildir++) or "/".
 	Separator string
@@ -310,6 +314,7 @@ func (s *Server) startOnce(opts *Options) error {
 		root:       os.Geteuid() == 0,
 		capability: opts.Capability,
 		separator:  cmp.Or(opts.Separator, "."),
+		prefix:     opts.Prefix,
 		extra:      opts.ExtraConfig,
 		plugins:    opts.Plugins,
 	}

@@ -474,3 +474,24 @@ func tlsDial(addr string, s *Server) (io.Closer, error) {
 	conn.Close()
 	return conn, nil
 }
+
+// TestPrefixOption: with Prefix "INBOX." the server looks like Courier or
+// Cyrus to a client: NAMESPACE says so, the Trash is INBOX.Trash, and a
+// top-level mailbox cannot be created.
+func TestPrefixOption(t *testing.T) {
+	Require(t, srv)
+	s := startServer(t, &Options{Prefix: "INBOX."})
+	u := s.NewUser(t)
+	c, _ := dialRaw(t, s.Addr(), nil)
+	c.login(u)
+	if ns := strings.Join(c.cmd("NAMESPACE"), "\n"); !strings.Contains(ns, `(("INBOX." "."))`) {
+		t.Errorf("NAMESPACE = %q, want the personal namespace INBOX.", ns)
+	}
+	if list := strings.Join(c.cmd(`LIST "" "*"`), "\n"); !strings.Contains(list, "INBOX.Trash") {
+		t.Errorf("LIST = %q, want INBOX.Trash", list)
+	}
+	if _, status := c.try("CREATE Archive"); !strings.HasPrefix(status, "NO") {
+		t.Errorf("CREATE Archive = %q, want NO", status)
+	}
+	c.cmd("CREATE INBOX.Archive")
+}

@@ -4,12 +4,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,17 +55,24 @@ type Account struct {
 	TLSCAFile     string // PEM certificates to trust instead of the system's (a private CA, a self-signed server)
 	PollInterval  time.Duration
 	IdleRestart   time.Duration
-	Subscribe     bool // subscribe to mailboxes the rules create
-	Pos           rules.Position
+	// Timeout is how long to wait for the server without receiving anything
+	// before giving up on the command and the connection; the loader sets
+	// it, DefaultTimeout when the file does not.
+	Timeout   time.Duration
+	Subscribe bool // subscribe to mailboxes the rules create
+	Pos       rules.Position
 }
 
-// Defaults for account settings.
+// Defaults and limits for account settings.
 const (
 	DefaultPollInterval = 60 * time.Second
 	DefaultIdleRestart  = 25 * time.Minute
+	DefaultTimeout      = 2 * time.Minute
 	// MaxIdleRestart is the longest an IDLE may last before it is re-issued:
 	// servers may drop a client idle for 30 minutes (RFC 2177).
 	MaxIdleRestart = 29 * time.Minute
+	// MaxTimeout is the longest an account's timeout may be.
+	MaxTimeout = time.Hour
 )
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/mailrules/config.toml, falling back
@@ -80,7 +89,9 @@ func DefaultConfigPath() string {
 	return filepath.Join(dir, "mailrules", "config.toml")
 }
 
-// The file's shape. Unknown keys are reported through MetaData.Undecoded.
+// The file's shape. decodeFields fills these one key at a time, by their
+// toml tags; it reports keys without a field as unknown and values of the
+// wrong type as problems.
 type fileConfig struct {
 	State   string        `toml:"state"`
 	Account []fileAccount `toml:"account"`
@@ -105,6 +116,7 @@ type fileAccount struct {
 	TLSCAFile     string         `toml:"tls_ca_file"`
 	PollInterval  string         `toml:"poll_interval"`
 	IdleRestart   string         `toml:"idle_restart"`
+	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
 }
 
@@ -238,6 +250,23 @@ type loader struct {
 	mode     os.FileMode
 	problems rules.Problems
 	warnings rules.Problems
+
+	// Filled while decoding: values of the wrong type, in the order found,
+	// their labels (see tomlIndex) as a set, and the paths (toml.Key.String)
+	// of keys no field takes.
+	typeErrs []typeError
+	bad      map[string]bool
+	unknown  map[string]bool
+	// Accounts whose mailboxes key had the wrong type: they watch INBOX for
+	// now, and what a rule says about their mailboxes is not checked.
+	badMailboxes map[*Account]bool
+}
+
+// typeError is a value of the wrong type, reported once the names of the
+// accounts and rules are known.
+type typeError struct {
+	label string // "account[0].port", "rule[1].seen", "state"
+	msg   string // "got a string, want an integer"
 }
 
 func (l *loader) problem(pos rules.Position, name, format string, args ...any) {
@@ -273,14 +302,19 @@ var tomlLineRE = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]*)"\): (
 
 // parse does the work of Load on the file's contents.
 func parse(path, src string, mode os.FileMode) (*Config, error) {
-	l := &loader{path: path, dir: filepath.Dir(path), mode: mode}
-	var fc fileConfig
-	md, err := toml.Decode(src, &fc)
+	l := &loader{path: path, dir: filepath.Dir(path), mode: mode,
+		bad: map[string]bool{}, unknown: map[string]bool{}, badMailboxes: map[*Account]bool{}}
+	// Only a syntax error stops here: the values stay undecoded, and
+	// decodeFields decodes them one key at a time.
+	var root map[string]toml.Primitive
+	md, err := toml.Decode(src, &root)
 	if err != nil {
-		return nil, l.decodeError(src, err)
+		return nil, l.decodeError(err)
 	}
 	l.md = md
 	l.ix = newTOMLIndex(path, src)
+	var fc fileConfig
+	l.decodeFields(root, reflect.ValueOf(&fc).Elem(), nil, "")
 
 	cfg := &Config{Path: path}
 	if fc.State != "" {
@@ -288,6 +322,9 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	}
 	names := map[string]int{}
 	for i := range fc.Account {
+		if l.bad[fmt.Sprintf("account[%d]", i)] {
+			continue // not a table
+		}
 		a := l.account(i, &fc.Account[i])
 		if a.Name != "" {
 			if j, dup := names[a.Name]; dup {
@@ -298,24 +335,33 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 		}
 		cfg.Accounts = append(cfg.Accounts, a)
 	}
-	if len(fc.Account) == 0 {
+	// An account or rule key of the wrong type has its own problem.
+	if len(fc.Account) == 0 && !l.bad["account"] {
 		l.problem(rules.Position{File: path}, "", "no [[account]]: nothing to run the rules on")
 	}
-	if len(fc.Rule) == 0 {
+	if len(fc.Rule) == 0 && !l.bad["rule"] {
 		l.problem(rules.Position{File: path}, "", "no [[rule]]")
 	}
 	for i := range fc.Rule {
+		if l.bad[fmt.Sprintf("rule[%d]", i)] {
+			continue
+		}
 		cfg.Specs = append(cfg.Specs, l.spec(i, &fc.Rule[i]))
 	}
-	// After the accounts: their secrets are decoded from Primitives, which
-	// marks the keys inside them as used.
+	// After the accounts: their secrets are decoded there, which finds the
+	// unknown keys and the type errors inside them.
+	l.reportTypeErrors(&fc)
 	l.unknownKeys(&fc)
 	l.crossCheck(cfg)
 	set, err := rules.Compile(cfg.Specs)
 	if err != nil {
 		var ps rules.Problems
 		if errors.As(err, &ps) {
-			l.problems = append(l.problems, ps...)
+			for _, p := range ps {
+				if !l.followsTypeError(p, cfg.Specs) {
+					l.problems = append(l.problems, p)
+				}
+			}
 		} else {
 			l.problem(rules.Position{File: path}, "", "%v", err)
 		}
@@ -341,8 +387,8 @@ func sortProblems(ps rules.Problems) {
 	})
 }
 
-// decodeError turns a toml syntax or type error into a located problem.
-func (l *loader) decodeError(src string, err error) error {
+// decodeError turns a toml syntax error into a located problem.
+func (l *loader) decodeError(err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
 		msg := pe.Message
@@ -351,22 +397,203 @@ func (l *loader) decodeError(src string, err error) error {
 		}
 		return rules.Problems{{Pos: rules.Position{File: l.path, Line: pe.Position.Line, Col: pe.Position.Col}, Msg: "toml: " + msg}}
 	}
-	if m := tomlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		key := m[2]
-		if i := strings.LastIndexByte(key, '.'); i >= 0 {
-			key = key[i+1:]
-		}
-		col := 0
-		lines := strings.Split(src, "\n")
-		if line >= 1 && line <= len(lines) {
-			if c := strings.Index(lines[line-1], key); c >= 0 {
-				col = len([]rune(lines[line-1][:c])) + 1
-			}
-		}
-		return rules.Problems{{Pos: rules.Position{File: l.path, Line: line, Col: col}, Msg: fmt.Sprintf("%s: %s", m[2], m[3])}}
-	}
 	return rules.Problems{{Pos: rules.Position{File: l.path}, Msg: err.Error()}}
+}
+
+var primitiveType = reflect.TypeOf(toml.Primitive{})
+
+// decodeTable decodes the TOML table in p into the struct dst with
+// decodeFields. A value that is not a table is a type error; decodeTable
+// then reports false and leaves dst alone.
+func (l *loader) decodeTable(p toml.Primitive, dst reflect.Value, path toml.Key, label string) bool {
+	// Asked for a map, PrimitiveDecode leaves it nil, with no error, when the
+	// value is not a table: look at the value first.
+	if v := l.value(p); !isTable(v) {
+		l.typeError(label, "got %s, want a table", tomlTypeName(v))
+		return false
+	}
+	var table map[string]toml.Primitive
+	if err := l.md.PrimitiveDecode(p, &table); err != nil {
+		l.typeError(label, "%s", trimTOMLError(err))
+		return false
+	}
+	l.decodeFields(table, dst, path, label)
+	return true
+}
+
+// decodeFields decodes the keys of a table into the fields of the struct
+// dst by their toml tags, one key at a time, so that one value of the
+// wrong type hides nothing else: it becomes a type error, and its field
+// stays zero. Keys that no field takes are recorded as unknown. path is
+// the table's key as MetaData names it, label its tomlIndex label.
+func (l *loader) decodeFields(table map[string]toml.Primitive, dst reflect.Value, path toml.Key, label string) {
+	t := dst.Type()
+	fields := map[string]int{}
+	for i := 0; i < t.NumField(); i++ {
+		fields[t.Field(i).Tag.Get("toml")] = i
+	}
+	// In a stable order: problems the index cannot place share a position.
+	for _, key := range slices.Sorted(maps.Keys(table)) {
+		p := table[key]
+		keyPath := append(path[:len(path):len(path)], key)
+		i, ok := fields[key]
+		if !ok {
+			l.unknown[keyPath.String()] = true
+			continue
+		}
+		keyLabel := key
+		if label != "" {
+			keyLabel = label + "." + key
+		}
+		l.decodeField(p, dst.Field(i), keyPath, keyLabel)
+	}
+}
+
+// decodeField decodes one value into the field f. A toml.Primitive field
+// keeps the value for later; a slice of structs takes an array of tables.
+func (l *loader) decodeField(p toml.Primitive, f reflect.Value, path toml.Key, label string) {
+	switch {
+	case f.Type() == primitiveType:
+		f.Set(reflect.ValueOf(p))
+		return
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+		var elems []toml.Primitive
+		if err := l.md.PrimitiveDecode(p, &elems); err != nil {
+			l.typeError(label, "got %s, want [[%s]] tables", l.tomlType(p), path[len(path)-1])
+			return
+		}
+		f.Set(reflect.MakeSlice(f.Type(), len(elems), len(elems)))
+		for k, e := range elems {
+			l.decodeTable(e, f.Index(k), path, fmt.Sprintf("%s[%d]", label, k))
+		}
+		return
+	}
+	err := l.md.PrimitiveDecode(p, f.Addr().Interface())
+	if err == nil {
+		return
+	}
+	f.Set(reflect.Zero(f.Type())) // a pointer may have been allocated
+	var pe toml.ParseError
+	got, want := l.tomlType(p), goTypeName(f.Type())
+	switch {
+	case errors.As(err, &pe):
+		l.typeError(label, "%s", pe.Message) // from an UnmarshalTOML method
+	case got == want:
+		l.typeError(label, "%s", trimTOMLError(err))
+	default:
+		l.typeError(label, "got %s, want %s", got, want)
+	}
+}
+
+func (l *loader) typeError(label, format string, args ...any) {
+	l.typeErrs = append(l.typeErrs, typeError{label: label, msg: fmt.Sprintf(format, args...)})
+	l.bad[label] = true
+}
+
+// hasTypeError reports whether the key with the label, or any key inside
+// it, had a value of the wrong type.
+func (l *loader) hasTypeError(label string) bool {
+	for bad := range l.bad {
+		if bad == label || strings.HasPrefix(bad, label+".") || strings.HasPrefix(bad, label+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// value returns the value in p as the toml package represents it: string,
+// int64, map[string]any and so on. Decoding into an empty interface only
+// copies the value, so it cannot fail.
+func (l *loader) value(p toml.Primitive) any {
+	var v any
+	_ = l.md.PrimitiveDecode(p, &v)
+	return v
+}
+
+// tomlType names the TOML type of the value in p.
+func (l *loader) tomlType(p toml.Primitive) string { return tomlTypeName(l.value(p)) }
+
+func isTable(v any) bool {
+	_, ok := v.(map[string]any)
+	return ok
+}
+
+// goTypeName names the TOML type a field of type t takes, the way
+// tomlTypeName names values.
+func goTypeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Struct, reflect.Map:
+		return "a table"
+	case reflect.Slice:
+		return "an array"
+	}
+	return t.String()
+}
+
+var labelRE = regexp.MustCompile(`^(account|rule)\[(\d+)\](?:\.(.+))?$`)
+
+// reportTypeErrors turns the type errors into problems, naming the account
+// or rule they are in.
+func (l *loader) reportTypeErrors(fc *fileConfig) {
+	for _, te := range l.typeErrs {
+		m := labelRE.FindStringSubmatch(te.label)
+		if m == nil {
+			l.problem(l.ix.keyPos(te.label), "", "%s: %s", te.label, te.msg)
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		key, msg := m[3], te.msg
+		if key != "" {
+			msg = key + ": " + msg
+		}
+		switch m[1] {
+		case "account":
+			name := ""
+			if n < len(fc.Account) {
+				name = fc.Account[n].Name
+			}
+			l.accountProblem(n, name, key, "%s", msg)
+		case "rule":
+			name := ""
+			if n < len(fc.Rule) {
+				name = fc.Rule[n].Name
+			}
+			if name == "" {
+				msg = fmt.Sprintf("rule #%d: %s", n+1, msg)
+			}
+			l.problem(l.ix.keyPos(te.label), name, "%s", msg)
+		}
+	}
+}
+
+// followsTypeError reports whether a problem rules.Compile found in a rule
+// only follows from a type error already reported: the key is left empty,
+// so the rule seems to have no name, no condition or no action.
+func (l *loader) followsTypeError(p rules.Problem, specs []rules.Spec) bool {
+	for _, sp := range specs {
+		loc, ok := sp.Loc.(ruleLocator)
+		if !ok || sp.Pos != p.Pos {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(p.Msg, "has no name"):
+			return l.bad[loc.label+".name"]
+		case strings.HasPrefix(p.Msg, "missing when"):
+			return l.bad[loc.label+".when"]
+		case strings.HasPrefix(p.Msg, "no action"):
+			return l.hasTypeError(loc.label)
+		}
+	}
+	return false
 }
 
 // knownKeys lists the keys each table accepts, for did-you-mean.
@@ -393,15 +620,11 @@ func knownKeys(table string) []string {
 	return out
 }
 
-// unknownKeys reports every key the decoder did not use, with its position.
-// The element number of each array of tables is counted along Keys(), which
-// lists keys in document order.
+// unknownKeys reports every key decodeFields found no field for, with its
+// position. The element number of each array of tables is counted along
+// Keys(), which lists keys in document order.
 func (l *loader) unknownKeys(fc *fileConfig) {
-	undecoded := map[string]bool{}
-	for _, k := range l.md.Undecoded() {
-		undecoded[k.String()] = true
-	}
-	if len(undecoded) == 0 {
+	if len(l.unknown) == 0 {
 		return
 	}
 	counts := map[string]int{}
@@ -410,7 +633,7 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 		if l.md.Type(k...) == "ArrayHash" && len(k) == 1 {
 			counts[k[0]]++
 		}
-		if !undecoded[k.String()] {
+		if !l.unknown[k.String()] {
 			continue
 		}
 		// Label with the element number of the top-level array of tables.
@@ -477,8 +700,18 @@ func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlai
 	if !isPrimitiveSet(p) {
 		return nil
 	}
-	var plain string
-	if err := l.md.PrimitiveDecode(p, &plain); err == nil {
+	label := fmt.Sprintf("account[%d].%s", i, key)
+	v := l.value(p)
+	plain, isString := v.(string)
+	if !isString && !isTable(v) {
+		want := "{ env = ... }, { file = ... } or { command = ... }"
+		if allowPlain {
+			want = "a string or " + want
+		}
+		l.typeError(label, "got %s, want %s", tomlTypeName(v), want)
+		return nil
+	}
+	if isString {
 		if !allowPlain {
 			l.accountProblem(i, acctName, key, "%s must be { env = ... }, { file = ... } or { command = ... }", key)
 			return nil
@@ -493,8 +726,8 @@ func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlai
 		return &Secret{value: plain, plain: true}
 	}
 	var fs fileSecret
-	if err := l.md.PrimitiveDecode(p, &fs); err != nil {
-		l.accountProblem(i, acctName, key, "%s: %v", key, trimTOMLError(err))
+	path := append(toml.Key{"account"}, strings.Split(key, ".")...)
+	if !l.decodeTable(p, reflect.ValueOf(&fs).Elem(), path, label) || l.hasTypeError(label) {
 		return nil
 	}
 	n := 0
@@ -552,14 +785,18 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 		Name: fa.Name, Host: fa.Host, Port: fa.Port, Username: fa.Username, Auth: strings.ToLower(fa.Auth),
 		Command: fa.Command, Mailboxes: fa.Mailboxes, Trash: fa.Trash, Expunge: fa.Expunge,
 		AllowInsecure: fa.AllowInsecure, TLSSkipVerify: fa.TLSSkipVerify, Subscribe: fa.Subscribe,
-		Pos: l.ix.keyPos(fmt.Sprintf("account[%d]", i)),
 	}
+	label := fmt.Sprintf("account[%d]", i)
+	a.Pos = l.ix.keyPos(label)
 	name := a.Name
-	if strings.TrimSpace(name) == "" {
+	if strings.TrimSpace(name) == "" && !l.bad[label+".name"] {
 		l.accountProblem(i, "", "", "missing name")
 	}
 	if len(a.Mailboxes) == 0 {
 		a.Mailboxes = []string{"INBOX"}
+	}
+	if l.bad[label+".mailboxes"] {
+		l.badMailboxes[a] = true
 	}
 	for k, m := range a.Mailboxes {
 		if strings.TrimSpace(m) == "" || strings.HasPrefix(m, "/") || strings.HasSuffix(m, "/") || strings.Contains(m, "//") {
@@ -570,7 +807,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	switch {
 	case a.Host != "" && len(a.Command) > 0:
 		l.accountProblem(i, name, "command", "give host or command, not both")
-	case a.Host == "" && len(a.Command) == 0:
+	case a.Host == "" && len(a.Command) == 0 && !l.bad[label+".host"] && !l.bad[label+".command"]:
 		l.accountProblem(i, name, "", "missing host (or command, to talk IMAP to a local process)")
 	}
 	if len(a.Command) > 0 {
@@ -636,7 +873,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	case a.Host != "" && !oauth && !isPrimitiveSet(fa.Password):
 		l.accountProblem(i, name, "", "missing password source: password = { env = \"VAR\" }, { file = \"path\" } or { command = \"...\" }")
 	}
-	if a.Host != "" && a.Username == "" {
+	if a.Host != "" && a.Username == "" && !l.bad[label+".username"] {
 		l.accountProblem(i, name, "", "missing username")
 	}
 	var err error
@@ -649,6 +886,11 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 		l.accountProblem(i, name, "idle_restart", "idle_restart: %v", err)
 	} else if a.IdleRestart < time.Minute || a.IdleRestart > MaxIdleRestart {
 		l.accountProblem(i, name, "idle_restart", "idle_restart %s: want between 1m and 29m (RFC 2177: servers may drop a client idle for 30 minutes)", a.IdleRestart)
+	}
+	if a.Timeout, err = parseDuration(fa.Timeout, DefaultTimeout); err != nil {
+		l.accountProblem(i, name, "timeout", "timeout: %v", err)
+	} else if a.Timeout <= 0 || a.Timeout > MaxTimeout {
+		l.accountProblem(i, name, "timeout", "timeout %s: want more than 0s and at most 1h", a.Timeout)
 	}
 	return a
 }
@@ -691,13 +933,16 @@ func secureTokenURL(raw string) bool {
 // oauth2 decodes an oauth2 table.
 func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 	var fo fileOAuth2
-	if err := l.md.PrimitiveDecode(p, &fo); err != nil {
-		l.accountProblem(i, name, "oauth2", "oauth2: %v", trimTOMLError(err))
+	label := fmt.Sprintf("account[%d].oauth2", i)
+	if !l.decodeTable(p, reflect.ValueOf(&fo).Elem(), toml.Key{"account", "oauth2"}, label) {
 		return nil
 	}
 	o := &OAuth2{TokenCommand: fo.TokenCommand, ClientID: fo.ClientID, TokenURL: fo.TokenURL, Scopes: fo.Scopes}
 	o.ClientSecret = l.secret(i, name, "oauth2.client_secret", fo.ClientSecret, false)
 	o.RefreshToken = l.secret(i, name, "oauth2.refresh_token", fo.RefreshToken, false)
+	if l.hasTypeError(label) {
+		return o // what is missing may only be what had the wrong type
+	}
 	refresh := o.ClientID != "" || o.RefreshToken != nil || o.TokenURL != "" || o.ClientSecret != nil
 	switch {
 	case len(o.TokenCommand) > 0 && refresh:
@@ -782,6 +1027,7 @@ func (l *loader) crossCheck(cfg *Config) {
 		for k, mb := range sp.Mailboxes {
 			watched := false
 			for _, a := range targets {
+				watched = watched || l.badMailboxes[a]
 				for _, m := range a.Mailboxes {
 					if m == mb || (strings.EqualFold(m, "INBOX") && strings.EqualFold(mb, "INBOX")) {
 						watched = true

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,11 @@ func checkGolden(t *testing.T, name, got string) {
 	golden.Check(t, filepath.Join("testdata", "config", name), got)
 }
 
+// TestLoadProblemsGolden loads files with problems; types.toml and
+// types-every.toml check that a value of the wrong type is one problem
+// among the others, not the only one reported.
 func TestLoadProblemsGolden(t *testing.T) {
-	for _, name := range []string{"bad", "syntax", "types"} {
+	for _, name := range []string{"bad", "syntax", "types", "types-every"} {
 		path := filepath.Join("testdata", "config", name+".toml")
 		cfg, err := Load(path)
 		if cfg != nil || err == nil {
@@ -34,6 +38,36 @@ func TestLoadProblemsGolden(t *testing.T) {
 			t.Fatalf("Load(%s) error %T is not rules.Problems", path, err)
 		}
 		checkGolden(t, name+".golden", ps.Error()+"\n")
+	}
+}
+
+// TestLoadTablesOfTheWrongType covers what cannot share a file with
+// [[account]] and [[rule]]: those keys themselves of the wrong type.
+func TestLoadTablesOfTheWrongType(t *testing.T) {
+	const rule = "[[rule]]\nname = \"r\"\nwhen = 'true'\nstop = true\n"
+	const account = "[[account]]\nname = \"a\"\ncommand = \"imap\"\n"
+	tests := []struct {
+		src  string
+		want string // every problem, joined by "\n", without the file name
+	}{
+		{"account = \"x\"\n" + rule, `:1:1: account: got a string, want [[account]] tables`},
+		{"account = [\"x\"]\n" + rule, `:1:1: account #1: got a string, want a table`},
+		{"[account]\nname = \"a\"\n" + rule, `:1:1: account: got a table, want [[account]] tables`},
+		{"account = [{ name = \"a\", command = \"imap\", port = \"1\" }]\n" + rule,
+			`:1:44: account "a": port: got a string, want an integer`},
+		{"rule = 5\n" + account, `:1:1: rule: got an integer, want [[rule]] tables`},
+		{account + "oauth2 = \"token\"\n" + rule, `:4:1: account "a": oauth2: got a string, want a table`},
+	}
+	for _, tc := range tests {
+		path := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(path, []byte(tc.src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		want := path + strings.ReplaceAll(tc.want, "\n", "\n"+path)
+		if err == nil || err.Error() != want {
+			t.Errorf("Load(%q) error:\n%v\nwant:\n%s", tc.src, err, want)
+		}
 	}
 }
 
@@ -53,28 +87,29 @@ func TestLoadDefaults(t *testing.T) {
 		Mailboxes  []string
 		Trash      string
 		Poll, Idle time.Duration
+		Timeout    time.Duration
 		Expunge    bool
 		Secret     string
 	}
 	var got []summary
 	for _, a := range cfg.Accounts {
-		s := summary{a.Name, a.Host, a.Port, a.TLS, a.Auth, a.Command, a.Mailboxes, a.Trash, a.PollInterval, a.IdleRestart, a.Expunge, ""}
+		s := summary{a.Name, a.Host, a.Port, a.TLS, a.Auth, a.Command, a.Mailboxes, a.Trash, a.PollInterval, a.IdleRestart, a.Timeout, a.Expunge, ""}
 		if a.Password != nil {
 			s.Secret = a.Password.String()
 		}
 		got = append(got, s)
 	}
 	want := []summary{
-		{"personal", "imap.example.org", 993, "implicit", "", nil, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, false, "env:MAILRULES_TEST_PASSWORD"},
-		{"work", "127.0.0.1", 143, "none", "", nil, []string{"INBOX", "Lists/Go"}, "Deleted Items", 30 * time.Second, 10 * time.Minute, true, "command:sh -c echo s3cret"},
-		{"local", "", 0, "", "", []string{"sh", "-c", "/usr/lib/dovecot/imap -o mail_location=maildir:~/Maildir"}, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, false, ""},
-		{"gmail", "imap.gmail.com", 993, "implicit", "xoauth2", nil, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, false, ""},
+		{"personal", "imap.example.org", 993, "implicit", "", nil, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, 2 * time.Minute, false, "env:MAILRULES_TEST_PASSWORD"},
+		{"work", "127.0.0.1", 143, "none", "", nil, []string{"INBOX", "Lists/Go"}, "Deleted Items", 30 * time.Second, 10 * time.Minute, 45 * time.Second, true, "command:sh -c echo s3cret"},
+		{"local", "", 0, "", "", []string{"sh", "-c", "/usr/lib/dovecot/imap -o mail_location=maildir:~/Maildir"}, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, 2 * time.Minute, false, ""},
+		{"gmail", "imap.gmail.com", 993, "implicit", "xoauth2", nil, []string{"INBOX"}, "", time.Minute, 25 * time.Minute, 2 * time.Minute, false, ""},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("accounts:\n got %+v\nwant %+v", got, want)
 	}
-	if cfg.Accounts[0].Pos.Line != 3 || cfg.Specs[1].Pos.Line != 39 {
-		t.Errorf("positions: account %v, rule %v; want lines 3 and 39", cfg.Accounts[0].Pos, cfg.Specs[1].Pos)
+	if cfg.Accounts[0].Pos.Line != 3 || cfg.Specs[1].Pos.Line != 40 {
+		t.Errorf("positions: account %v, rule %v; want lines 3 and 40", cfg.Accounts[0].Pos, cfg.Specs[1].Pos)
 	}
 	if got := cfg.Rules.For("work", "INBOX").Len(); got != 2 {
 		t.Errorf("rules for work/INBOX = %d, want 2", got)
@@ -88,6 +123,51 @@ func TestLoadDefaults(t *testing.T) {
 	}
 	if v, err := cfg.Accounts[3].OAuth2.Token(ctx, nil); err != nil || v != "tok" {
 		t.Errorf("token_command Token = %q, %v; want tok", v, err)
+	}
+}
+
+func TestAccountTimeout(t *testing.T) {
+	tests := []struct {
+		value   string // as written after timeout =; "" leaves the key out
+		want    time.Duration
+		wantErr string
+	}{
+		{"", DefaultTimeout, ""},
+		{`"30s"`, 30 * time.Second, ""},
+		{`"1h"`, time.Hour, ""},
+		{`"1ms"`, time.Millisecond, ""},
+		{`"0s"`, 0, `:5:1: account "a": timeout 0s: want more than 0s and at most 1h`},
+		{`"-5s"`, 0, `:5:1: account "a": timeout -5s: want more than 0s and at most 1h`},
+		{`"61m"`, 0, `:5:1: account "a": timeout 1h1m0s: want more than 0s and at most 1h`},
+		{`"soon"`, 0, `:5:1: account "a": timeout: "soon" is not a duration (e.g. "90s", "5m", "1h")`},
+		{`120`, 0, `:5:1: account "a": timeout: got an integer, want a string`},
+	}
+	for _, tc := range tests {
+		src := "[[account]]\nname = \"a\"\nhost = \"imap.example.org\"\nusername = \"u\"\n"
+		if tc.value != "" {
+			src += "timeout = " + tc.value + "\n"
+		} else {
+			src += "# no timeout\n"
+		}
+		src += "password = { env = \"P\" }\n[[rule]]\nname = \"r\"\nwhen = 'true'\nstop = true\n"
+		path := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(path)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != path+tc.wantErr {
+				t.Errorf("timeout = %s: Load error %v, want %s", tc.value, err, path+tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("timeout = %s: Load: %v", tc.value, err)
+			continue
+		}
+		if got := cfg.Accounts[0].Timeout; got != tc.want {
+			t.Errorf("timeout = %s: Timeout = %v, want %v", tc.value, got, tc.want)
+		}
 	}
 }
 
@@ -106,6 +186,30 @@ func TestExamplesLoad(t *testing.T) {
 		}
 		if len(cfg.Accounts) == 0 || cfg.Rules.Len() == 0 {
 			t.Errorf("Load(%s): %d accounts, %d rules", p, len(cfg.Accounts), cfg.Rules.Len())
+		}
+	}
+}
+
+// TestExamplesDocumentEveryKey checks that every key the loader takes is
+// shown, set or commented out, in rules.example.toml or examples/.
+func TestExamplesDocumentEveryKey(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "examples", "*.toml"))
+	paths = append(paths, filepath.Join("..", "rules.example.toml"))
+	var docs strings.Builder
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.Write(src)
+	}
+	for _, table := range []string{"", "account", "rule"} {
+		for _, key := range knownKeys(table) {
+			k := regexp.QuoteMeta(key)
+			re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
+			if !re.MatchString(docs.String()) {
+				t.Errorf("key %q of [%s] is in no example configuration", key, table)
+			}
 		}
 	}
 }
@@ -228,4 +332,32 @@ func TestRawOffset(t *testing.T) {
 			t.Errorf("rawOffset(%q, %d) = %d, want %d", tc.raw, tc.offset, got, tc.want)
 		}
 	}
+}
+
+// FuzzParse checks that no file makes the loader panic, and that a file it
+// rejects gets at least one problem.
+func FuzzParse(f *testing.F) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "config", "*.toml"))
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(src))
+	}
+	f.Add("account = [[1], {name = 2}]\nrule = [{}]\n")
+	f.Add("[account]\npassword.env = 1\n[[rule]]\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		cfg, err := parse("fuzz.toml", src, 0o600)
+		if err == nil {
+			if cfg == nil {
+				t.Fatal("parse = nil, nil")
+			}
+			return
+		}
+		var ps rules.Problems
+		if !errors.As(err, &ps) || len(ps) == 0 {
+			t.Fatalf("parse error %v (%T) is not a non-empty rules.Problems", err, err)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/internal/termtext"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -106,7 +107,7 @@ treated as new mail.
 	for _, in := range inputs {
 		got, err := readMessages(in, stdin, now)
 		if err != nil {
-			fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+			fmt.Fprintf(stderr, "mailrules test: %s\n", termtext.Escape(err.Error())) // paths from a Maildir
 			failed = true
 			continue
 		}
@@ -188,9 +189,13 @@ func makeReport(m *localMessage, res rules.Result) testReport {
 	return r
 }
 
-// printReports writes the human-readable table.
+// printReports writes the human-readable table. Everything in it that
+// comes from a message (a subject, a file name, a mailbox a template made
+// of a header) goes through termtext.Escape: a terminal would act on the
+// control characters in it.
 func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testReport) {
-	fmt.Fprintf(w, "account %s, mailbox %s: %d %s apply\n\n", acct, mb, set.Len(), plural(set.Len(), "rule", "rules"))
+	esc := termtext.Escape
+	fmt.Fprintf(w, "account %s, mailbox %s: %d %s apply\n\n", esc(acct), esc(mb), set.Len(), plural(set.Len(), "rule", "rules"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "MESSAGE\tSUBJECT\tMATCHED\tACTIONS")
 	for _, r := range reports {
@@ -198,12 +203,13 @@ func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testRe
 		if matched == "" {
 			matched = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Message, clip(oneLine(r.Subject), 40), matched, r.Actions)
+		// Clipped before it is escaped, so that no escape is cut in two.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", esc(r.Message), esc(clip(oneLine(r.Subject), 40)), esc(matched), esc(r.Actions))
 	}
 	tw.Flush()
 	for _, r := range reports {
 		for _, e := range r.Errors {
-			fmt.Fprintf(w, "%s: error: %s\n", r.Message, e)
+			fmt.Fprintf(w, "%s: error: %s\n", esc(r.Message), esc(e))
 		}
 	}
 }

@@ -30,17 +30,17 @@ func copyKey(m *imap.FetchMessage) string {
 	return "date " + strconv.FormatInt(m.InternalDate.Unix(), 10) + " " + size
 }
 
-// dedupe splits uids, about to be copied into dest, into those to copy and
+// dedupe splits uids, about to be copied or moved into dest, into those to copy and
 // those dest already holds, for the messages Options.Dedupe says an earlier
 // pass may have copied there. It looks with STATUS first and only selects
 // dest (EXAMINE, read-only) when dest has messages from the given UID on,
 // then selects the source again.
-func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet) (toCopy, present imap.SeqSet, err error) {
+func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, move bool) (toCopy, present imap.SeqSet, err error) {
 	insp, ok := ex.mb.(Inspector)
 	if ex.opts.Dedupe == nil || !ok {
 		return uids, nil, nil
 	}
-	maybe, from := ex.opts.Dedupe(dest)
+	maybe, from := ex.opts.Dedupe(dest, move)
 	cand := intersect(uids, maybe)
 	if len(cand) == 0 {
 		return uids, nil, nil

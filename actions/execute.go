@@ -76,21 +76,25 @@ type Options struct {
 	// Logger receives one info entry per message and action (rule, UID,
 	// Message-ID, destination) and debug entries per command. Nil: no logs.
 	Logger *zap.Logger
-	// Dedupe, when set, is asked before messages are copied into a
-	// destination (a copy step, or a move on a server without MOVE) which
-	// of them an earlier pass may already have copied there (one that was
-	// interrupted, or a repeated pass over old mail), and from which UID
-	// of the destination on to look. Those messages are compared with the
-	// destination's by Message-ID and size (INTERNALDATE and size when
-	// they have no Message-ID) and the ones found are not copied again.
-	// Needs a Mailbox that is also an Inspector; the source mailbox is
-	// selected again afterwards.
-	Dedupe func(dest string) (uids imap.SeqSet, fromUID uint32)
-	// OnCopyStart, when set, is called before the first copy into a
-	// destination with the destination's UIDNEXT (STATUS, RFC 3501 section
-	// 6.3.10; 1 when the server does not say), so that a journal can tell
-	// later which of the destination's messages this run may have put
-	// there. An error stops Execute. Needs an Inspector.
+	// Dedupe, when set, is asked before messages are copied or moved into
+	// a destination which of them an earlier pass may already have put
+	// there (one that was interrupted, or for copies a repeated pass over
+	// old mail), and from which UID of the destination on to look; move
+	// says whether the step is a move. Those messages are compared with
+	// the destination's by Message-ID and size (INTERNALDATE and size when
+	// they have no Message-ID). A copy found there is not made again; a
+	// message to move that is found there is expunged from the source
+	// instead (UID EXPUNGE), which completes a move the server carried out
+	// only half: Dovecot commits a large MOVE in batches, and a cut
+	// connection can leave a batch copied but not expunged. Needs a
+	// Mailbox that is also an Inspector; the source mailbox is selected
+	// again afterwards.
+	Dedupe func(dest string, move bool) (uids imap.SeqSet, fromUID uint32)
+	// OnCopyStart, when set, is called before the first copy or move into
+	// a destination with the destination's UIDNEXT (STATUS, RFC 3501
+	// section 6.3.10; 1 when the server does not say), so that a journal
+	// can tell later which of the destination's messages this run may
+	// have put there. An error stops Execute. Needs an Inspector.
 	OnCopyStart func(dest string, uidNext uint32) error
 	// UIDValidity, when not zero, is the source mailbox's UIDVALIDITY:
 	// Execute stops with an error if selecting the source again (after a
@@ -502,7 +506,7 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
 			return ex.failAll(uids, err)
 		}
-		_, err := ex.copyAll(ctx, st, uids, dest, "copy")
+		_, err := ex.copyAll(ctx, st, uids, dest, "copy", false)
 		return err
 
 	case StepMove, StepDelete:
@@ -540,7 +544,28 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest string) error {
 	action := string(st.Kind)
 	if ex.mb.Has(imap.CapMove) {
-		for _, set := range chunks(uids, 2*len(dest)) {
+		toMove, present, err := ex.dedupe(ctx, dest, uids, true)
+		if err != nil {
+			return err
+		}
+		if len(present) > 0 {
+			// Moved by an interrupted pass that the server did not get to
+			// expunge from here: finish the move.
+			ex.alreadyThere(present, dest)
+			marked, err := ex.markDeleted(ctx, present)
+			if err != nil {
+				return err
+			}
+			if err := ex.expunge(ctx, st, marked, action+" (already there)", dest); err != nil {
+				return err
+			}
+		}
+		if len(toMove) > 0 && ex.opts.OnCopyStart != nil {
+			if err := ex.copyStart(ctx, dest); err != nil {
+				return err
+			}
+		}
+		for _, set := range chunks(toMove, 2*len(dest)) {
 			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
 				return ex.retryCreate(ctx, dest, func() error {
 					ex.command()
@@ -557,7 +582,7 @@ func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest s
 	}
 	// Every copy completes strictly before any message is marked
 	// \Deleted: a failure leaves the messages in the source.
-	copied, err := ex.copyAll(ctx, st, uids, dest, "")
+	copied, err := ex.copyAll(ctx, st, uids, dest, "", true)
 	if err != nil {
 		return err
 	}
@@ -569,17 +594,17 @@ func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest s
 }
 
 // copyAll copies uids to dest, leaving out those the destination already
-// holds (Options.Dedupe), and returns the messages that are now in dest.
-// With a non-empty action it logs each as done.
-func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, dest, action string) (imap.SeqSet, error) {
-	toCopy, present, err := ex.dedupe(ctx, dest, uids)
+// holds (Options.Dedupe; move says the copy is part of a move), and returns
+// the messages that are now in dest. With a non-empty action it logs each
+// as done.
+func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, dest, action string, move bool) (imap.SeqSet, error) {
+	toCopy, present, err := ex.dedupe(ctx, dest, uids, move)
 	if err != nil {
 		return nil, err
 	}
 	var copied []uint32
 	if len(present) > 0 {
-		ex.report.AlreadyCopied += setCount(present)
-		ex.log.Info("already in the destination, not copied again", zap.String("destination", dest), zap.Stringer("uids", present))
+		ex.alreadyThere(present, dest)
 		copied = append(copied, present.Nums()...)
 		if action != "" {
 			ex.done(st, present, action+" (already there)", dest)
@@ -601,6 +626,13 @@ func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, des
 		}
 	}
 	return imap.SeqSetFromNums(copied...), nil
+}
+
+// alreadyThere records messages found in their destination already.
+func (ex *executor) alreadyThere(uids imap.SeqSet, dest string) {
+	ex.report.AlreadyCopied += setCount(uids)
+	ex.log.Info("already in the destination (put there by an earlier pass), not copied again",
+		zap.String("destination", dest), zap.Stringer("uids", uids))
 }
 
 // markDeleted sets \Deleted on uids and returns the messages it was set on.

@@ -145,21 +145,18 @@ type Plan struct {
 	Messages []Message `json:"messages"`
 }
 
-// Copies reports whether executing the plan copies messages: a copy step,
-// or a move or delete on a server without MOVE (hasMove false), which is a
-// copy followed by an expunge. A copy is the one action that repeating
-// after a crash would duplicate, so such a plan is journaled first: flag
-// changes are simply set again, and a message MOVE has moved is no longer
-// in the source.
-func (p *Plan) Copies(hasMove bool) bool {
+// NeedsJournal reports whether the plan must be journaled before it runs:
+// whether it puts messages into other mailboxes (copy, move or delete
+// steps). Repeating a copy after a crash would duplicate it; and even a
+// move is not safe to repeat blindly, because servers do not all carry out
+// a MOVE atomically when the connection drops (Dovecot commits a large one
+// in batches, copy before expunge). Flag changes and expunges can simply be
+// repeated.
+func (p *Plan) NeedsJournal() bool {
 	for _, step := range p.Steps {
 		switch step.Kind {
-		case StepCopy:
+		case StepCopy, StepMove, StepDelete:
 			return true
-		case StepMove, StepDelete:
-			if !hasMove {
-				return true
-			}
 		}
 	}
 	return false

@@ -69,7 +69,7 @@ func (c *Client) GetACL(ctx context.Context, mailbox string) (ACL, error) {
 		return b.mailbox(mailbox)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("getacl %q: %w", mailbox, err)
+		return nil, err
 	}
 	return acl, nil
 }
@@ -96,7 +96,7 @@ func (c *Client) SetACL(ctx context.Context, mailbox, identifier, rights string)
 		return b.astring(rights)
 	})
 	if err != nil {
-		return fmt.Errorf("setacl %q %q %q: %w", mailbox, identifier, rights, err)
+		return err
 	}
 	return nil
 }
@@ -119,7 +119,7 @@ func (c *Client) DeleteACL(ctx context.Context, mailbox, identifier string) erro
 		return b.astring(identifier)
 	})
 	if err != nil {
-		return fmt.Errorf("deleteacl %q %q: %w", mailbox, identifier, err)
+		return err
 	}
 	return nil
 }
@@ -159,7 +159,7 @@ func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 		return b.mailbox(mailbox)
 	})
 	if err != nil {
-		return "", fmt.Errorf("myrights %q: %w", mailbox, err)
+		return "", err
 	}
 	return rights, nil
 }
@@ -222,7 +222,7 @@ func (c *Client) ListRights(ctx context.Context, mailbox, identifier string) (*L
 		return b.astring(identifier)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listrights %q %q: %w", mailbox, identifier, err)
+		return nil, err
 	}
 	if data == nil {
 		return nil, fmt.Errorf("listrights %q %q: server sent no LISTRIGHTS response", mailbox, identifier)

@@ -2,7 +2,6 @@ package imap
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -96,7 +95,7 @@ func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry, attribute st
 		return b.str(attribute)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("getannotation %q %q %q: %w", mailbox, entry, attribute, err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -137,7 +136,7 @@ func (c *Client) SetAnnotation(ctx context.Context, mailbox, entry string, attrs
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("setannotation %q %q: %w", mailbox, entry, err)
+		return err
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func (c *Client) Append(ctx context.Context, mailbox string, flags []string, dat
 		return b.literal(msg, size)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("append to %q: %w", mailbox, err)
+		return nil, err
 	}
 	if st.code == "APPENDUID" {
 		f := strings.Fields(st.codeArgs)

@@ -45,7 +45,7 @@ func (c *Client) Login(ctx context.Context, username, password string) error {
 		return b.astring(password)
 	})
 	if err != nil {
-		return fmt.Errorf("login as %q: %w", username, err)
+		return err
 	}
 	return c.afterAuth(ctx, gen)
 }
@@ -83,7 +83,7 @@ func (c *Client) Authenticate(ctx context.Context, mech sasl.Mechanism) error {
 		return err
 	}
 	if !c.Has(Cap("AUTH=" + name)) {
-		return fmt.Errorf("authenticate %s: %w", name, notSupported("authenticate", Cap("AUTH="+name)))
+		return notSupported("authenticate "+name, Cap("AUTH="+name))
 	}
 	ir, err := mech.Start()
 	if err != nil {
@@ -120,10 +120,10 @@ func (c *Client) Authenticate(ctx context.Context, mech sasl.Mechanism) error {
 		}
 		line = append(line, '\r', '\n')
 		if err := c.write(line); err != nil {
-			return c.fail("authenticate", err)
+			return c.fail("AUTHENTICATE", err)
 		}
 		if err := c.flush(); err != nil {
-			return c.fail("authenticate", err)
+			return c.fail("AUTHENTICATE", err)
 		}
 		return nil
 	}
@@ -141,11 +141,13 @@ func (c *Client) Authenticate(ctx context.Context, mech sasl.Mechanism) error {
 		}
 		return nil
 	})
-	if mechErr != nil {
-		return fmt.Errorf("authenticate %s: %w", name, errors.Join(mechErr, err))
+	if mechErr != nil && !errors.Is(err, ErrAbort) {
+		// The exchange was cancelled with "*"; the server's answer to
+		// that says nothing new.
+		return fmt.Errorf("imap: AUTHENTICATE %s: %w", name, mechErr)
 	}
 	if err != nil {
-		return fmt.Errorf("authenticate %s: %w", name, err)
+		return err
 	}
 	return c.afterAuth(ctx, gen)
 }

@@ -24,6 +24,7 @@ type Client struct {
 	opts  Options
 	conn  io.ReadWriteCloser
 	dl    deadliner // nil if the transport has no deadlines
+	meter *ioMeter  // conn as the decoder and writer use it, with Options.ReadTimeout; else nil
 	dec   *imapwire.Decoder
 	bw    *bufio.Writer
 	trace *tracer
@@ -58,9 +59,11 @@ type Client struct {
 	zones   map[int]*time.Location
 	quiet   bool // re-parsing data already captured raw: apply state, deliver nothing
 	intMu   sync.Mutex
-	intr    bool  // a context interrupted the command in flight
-	intrErr error // that context's error
+	intr    bool  // a context or the ReadTimeout watchdog interrupted the command in flight
+	intrErr error // why: the context's error or an *inactivityError
 	running bool
+	wdGen   uint64      // the ReadTimeout watch's generation; a timer of an older one does nothing
+	wdTimer *time.Timer // the ReadTimeout watch's timer, nil when disarmed
 }
 
 type deadliner interface {
@@ -262,17 +265,23 @@ func newClient(ctx context.Context, conn io.ReadWriteCloser, opts *Options, secu
 func (c *Client) setTransport(conn io.ReadWriteCloser) {
 	c.conn = conn
 	c.dl, _ = conn.(deadliner)
-	var r io.Reader = conn
+	var rw io.ReadWriter = conn
+	if c.opts.ReadTimeout > 0 {
+		c.meter = newIOMeter(conn)
+		rw = c.meter
+	}
+	var r io.Reader = rw
 	if c.trace != nil {
-		r = &serverTrace{r: conn, t: c.trace}
+		r = &serverTrace{r: rw, t: c.trace}
 	}
 	if c.dec == nil {
 		c.dec = imapwire.NewDecoder(r, 64<<10)
-		c.dec.MaxLiteral = c.opts.MaxLiteralSize
-		c.bw = bufio.NewWriterSize(conn, 16<<10)
+		c.dec.MaxLiteral = c.opts.maxLiteralSize()
+		c.dec.MaxResponse = c.opts.maxResponseSize()
+		c.bw = bufio.NewWriterSize(rw, 16<<10)
 	} else {
 		c.dec.Reset(r)
-		c.bw.Reset(conn)
+		c.bw.Reset(rw)
 	}
 }
 
@@ -282,6 +291,7 @@ func (c *Client) readGreeting(ctx context.Context) error {
 	stop := c.watch(ctx)
 	defer stop()
 	d := c.dec
+	d.StartResponse()
 	err := func() error {
 		if err := d.Expect('*'); err != nil {
 			return err
@@ -380,13 +390,10 @@ func (c *Client) Mailbox() *MailboxStatus {
 func (c *Client) Greeting() string { return c.greeting }
 
 // watch applies ctx to the command about to run: its deadline becomes the
-// connection deadline, and cancellation interrupts blocked I/O. The
-// returned func ends the watch.
+// connection deadline, and cancellation interrupts blocked I/O. It also
+// arms the Options.ReadTimeout watchdog. The returned func ends the watch.
 func (c *Client) watch(ctx context.Context) func() {
-	c.intMu.Lock()
-	c.intr = false
-	c.running = true
-	c.intMu.Unlock()
+	c.startInterruptible()
 	hasDeadline := false
 	if dl, ok := ctx.Deadline(); ok && c.dl != nil {
 		c.dl.SetDeadline(dl)
@@ -395,29 +402,39 @@ func (c *Client) watch(ctx context.Context) func() {
 	stop := context.AfterFunc(ctx, func() {
 		c.intMu.Lock()
 		defer c.intMu.Unlock()
-		if !c.running {
-			return
-		}
-		c.intr = true
-		c.intrErr = ctx.Err()
-		if c.dl != nil {
-			c.dl.SetDeadline(time.Unix(1, 0))
-		} else {
-			c.conn.Close()
-		}
+		c.interruptLocked(ctx.Err())
 	})
+	c.armWatchdog()
 	return func() {
 		stop()
-		c.intMu.Lock()
-		c.running = false
-		intr := c.intr
-		if c.dl != nil && (hasDeadline || intr) {
-			c.dl.SetDeadline(time.Time{})
-		}
-		if intr && c.dl == nil && c.broken == nil {
-			c.broken = &abortError{err: ctx.Err()}
-		}
-		c.intMu.Unlock()
+		c.endInterruptible(hasDeadline)
+	}
+}
+
+// startInterruptible marks the start of a command that a context or the
+// ReadTimeout watchdog may interrupt.
+func (c *Client) startInterruptible() {
+	c.intMu.Lock()
+	c.intr = false
+	c.intrErr = nil
+	c.running = true
+	c.intMu.Unlock()
+}
+
+// endInterruptible ends what startInterruptible started: no interrupt can
+// happen any more, the connection deadline is cleared if hasDeadline or an
+// interrupt moved it, and a transport closed by an interrupt is marked
+// broken even if the command got its answer in time.
+func (c *Client) endInterruptible(hasDeadline bool) {
+	c.intMu.Lock()
+	defer c.intMu.Unlock()
+	c.disarmWatchdogLocked()
+	c.running = false
+	if c.dl != nil && (hasDeadline || c.intr) {
+		c.dl.SetDeadline(time.Time{})
+	}
+	if c.intr && c.dl == nil && c.broken == nil {
+		c.broken = &abortError{err: c.intrErr}
 	}
 }
 
@@ -467,7 +484,11 @@ func (c *Client) nextTag() string {
 
 // run sends a command built by build and reads responses up to its tagged
 // completion. It returns the tagged status; a NO or BAD is returned as an
-// *Error, a connection failure as an ErrAbort error.
+// *Error, a connection failure as an ErrAbort error. Every error names the
+// command once ("imap: CREATE: NO ..."; on a connection already broken,
+// the command that broke it), so the command methods return them as they
+// are: callers add what they were doing, and the text does not repeat
+// itself.
 func (c *Client) run(ctx context.Context, cmd *command, build func(b *builder) error) (*status, error) {
 	if err := c.checkBroken(); err != nil {
 		return nil, err
@@ -511,7 +532,7 @@ func (c *Client) sendCommand(b *builder, build func(b *builder) error) (done boo
 		if b.sent {
 			return false, c.fail(b.cmd.name, err)
 		}
-		return false, err
+		return false, fmt.Errorf("imap: %s: %w", b.cmd.name, err)
 	}
 	if err := b.finish(); err != nil {
 		return false, err
@@ -586,7 +607,7 @@ func (c *Client) Capability(ctx context.Context) (CapSet, error) {
 func (c *Client) capability(ctx context.Context) error {
 	err := c.simple(ctx, "CAPABILITY", func(b *builder) error { b.atom("CAPABILITY"); return nil })
 	if err != nil {
-		return fmt.Errorf("capability: %w", err)
+		return err
 	}
 	return nil
 }
@@ -596,7 +617,7 @@ func (c *Client) Noop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.simple(ctx, "NOOP", func(b *builder) error { b.atom("NOOP"); return nil }); err != nil {
-		return fmt.Errorf("noop: %w", err)
+		return err
 	}
 	return nil
 }
@@ -606,7 +627,7 @@ func (c *Client) Check(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.simple(ctx, "CHECK", func(b *builder) error { b.atom("CHECK"); return nil }); err != nil {
-		return fmt.Errorf("check: %w", err)
+		return err
 	}
 	return nil
 }
@@ -619,7 +640,7 @@ func (c *Client) Logout(ctx context.Context) error {
 	err := c.simple(ctx, "LOGOUT", func(b *builder) error { b.atom("LOGOUT"); return nil })
 	cerr := c.Close()
 	if err != nil {
-		return fmt.Errorf("logout: %w", err)
+		return err
 	}
 	if cerr != nil && !errors.Is(cerr, net.ErrClosed) && !errors.Is(cerr, os.ErrClosed) {
 		return fmt.Errorf("logout: %w", cerr)
@@ -645,12 +666,12 @@ func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
 		return errors.New("starttls: transport is not a network connection")
 	}
 	if err := c.simple(ctx, "STARTTLS", func(b *builder) error { b.atom("STARTTLS"); return nil }); err != nil {
-		return fmt.Errorf("starttls: %w", err)
+		return err
 	}
 	if c.dec.Buffered() > 0 {
 		// RFC 3501 section 6.2.1: nothing may follow the OK in plaintext;
 		// data here was injected by someone on the path.
-		return c.fail("starttls", errors.New("plaintext data after STARTTLS response"))
+		return c.fail("STARTTLS", errors.New("plaintext data after STARTTLS response"))
 	}
 	if cfg == nil {
 		cfg = &tls.Config{}
@@ -662,7 +683,7 @@ func (c *Client) StartTLS(ctx context.Context, cfg *tls.Config) error {
 	hctx, cancel := context.WithTimeout(ctx, c.opts.dialTimeout())
 	defer cancel()
 	if err := tconn.HandshakeContext(hctx); err != nil {
-		return c.fail("starttls", fmt.Errorf("tls handshake: %w", err))
+		return c.fail("STARTTLS", fmt.Errorf("tls handshake: %w", err))
 	}
 	c.setTransport(tconn)
 	c.secure = true

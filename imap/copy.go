@@ -2,7 +2,6 @@ package imap
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -50,7 +49,7 @@ func (c *Client) copyOrMove(ctx context.Context, verb string, set SeqSet, dest s
 		return b.mailbox(dest)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s %s to %q: %w", strings.ToLower(verb), truncate(set.String(), 64), dest, err)
+		return nil, err
 	}
 	// COPYUID comes in the tagged OK for COPY, and in an untagged OK before
 	// the EXPUNGEs for MOVE (RFC 6851 section 4.3).

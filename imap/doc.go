@@ -23,8 +23,19 @@
 // serialized. Every command takes a context: its deadline bounds the
 // command, and cancelling a command in flight closes the connection
 // (later calls fail with ErrAbort), except for Idle, where cancelling ends
-// the IDLE with DONE. Commands that need a capability check for it first
-// and fail with an error wrapping ErrNotSupported, sending nothing.
+// the IDLE with DONE. Options.ReadTimeout also ends a command whose server
+// has gone silent, however long its context. Commands that need a
+// capability check for it first and fail with an error wrapping
+// ErrNotSupported, sending nothing.
+//
+// A hostile or broken server cannot make the Client hold unbounded memory:
+// Options.MaxLiteralSize bounds one literal and Options.MaxResponseSize one
+// response (one FETCH of one message, say), both checked before anything
+// is allocated; exceeding either aborts the connection.
+//
+// Errors name the command once, with the server's answer, e.g.
+// "imap: CREATE: NO [CANNOT] Invalid mailbox name."; the command methods
+// add no prefix of their own, so callers can add what they were doing.
 //
 // Untagged data that no command asked for (new mail, expunges, flag
 // changes, alerts) is applied to the Client's state (see Mailbox) and handed

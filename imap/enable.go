@@ -1,9 +1,6 @@
 package imap
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Enable sends ENABLE (RFC 5161) and returns the capabilities the server
 // enabled. Enabling UTF8=ACCEPT (RFC 6855) makes mailbox names travel as
@@ -27,7 +24,7 @@ func (c *Client) Enable(ctx context.Context, caps ...Cap) ([]Cap, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("enable %v: %w", caps, err)
+		return nil, err
 	}
 	return enabled, nil
 }

@@ -120,7 +120,7 @@ func (c *Client) searchExtended(ctx context.Context, verb string, criteria *Sear
 		return b.searchKeys(criteria)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.ToLower(verb), err)
+		return nil, err
 	}
 	if !extended {
 		slices.Sort(nums)

@@ -52,11 +52,11 @@ func (c *Client) Execute(ctx context.Context, name string, args ...any) (*Result
 		return nil
 	})
 	if st == nil {
-		return nil, fmt.Errorf("execute %s: %w", name, err)
+		return nil, err
 	}
 	res := &Result{Status: st.status, Code: st.code, CodeArgs: st.codeArgs, Text: st.text, Untagged: raw}
 	if err != nil {
-		return res, fmt.Errorf("execute %s: %w", name, err)
+		return res, err
 	}
 	return res, nil
 }

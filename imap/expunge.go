@@ -1,9 +1,6 @@
 package imap
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Expunge sends EXPUNGE (RFC 3501 section 6.4.3): every message flagged
 // \Deleted in the selected mailbox is removed, including messages other
@@ -18,7 +15,7 @@ func (c *Client) Expunge(ctx context.Context) ([]uint32, error) {
 	expunged := []uint32{}
 	cmd := &command{name: "EXPUNGE", expunged: &expunged}
 	if _, err := c.run(ctx, cmd, func(b *builder) error { b.atom("EXPUNGE"); return nil }); err != nil {
-		return nil, fmt.Errorf("expunge: %w", err)
+		return nil, err
 	}
 	return expunged, nil
 }
@@ -46,7 +43,7 @@ func (c *Client) UIDExpunge(ctx context.Context, uids SeqSet) ([]uint32, error) 
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("uid expunge %s: %w", truncate(uids.String(), 64), err)
+		return nil, err
 	}
 	return expunged, nil
 }

@@ -126,11 +126,16 @@ func (m *FetchMessage) Clone() *FetchMessage {
 	return out
 }
 
+// reset empties m for the next message of a streaming FETCH. The section
+// buffers worth reusing stay in m.bufs; everything else the previous
+// message referenced is let go, so that a large message is not kept alive
+// while the next ones are read.
 func (m *FetchMessage) reset() {
 	m.SeqNum, m.UID, m.Size, m.ModSeq = 0, 0, 0, 0
 	m.Flags = nil
 	m.InternalDate = time.Time{}
 	m.Envelope, m.BodyStructure = nil, nil
+	clear(m.Sections)
 	m.Sections = m.Sections[:0]
 	m.Other = nil
 }
@@ -266,17 +271,10 @@ func (c *Client) fetch(ctx context.Context, verb string, set SeqSet, items []Fet
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", strings.ToLower(verb), truncate(set.String(), 64), err)
+		return err
 	}
 	if cmd.fetchErr != nil {
 		return cmd.fetchErr
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

@@ -198,6 +198,9 @@ func (c *Client) readSection(d *imapwire.Decoder, m *FetchMessage, binary bool) 
 }
 
 func (c *Client) readSectionData(d *imapwire.Decoder, m *FetchMessage, name string, origin int64) error {
+	if err := d.Hold(sectionCost); err != nil {
+		return err
+	}
 	i := len(m.Sections)
 	if i >= len(m.bufs) {
 		m.bufs = append(m.bufs, nil)
@@ -254,8 +257,20 @@ func upperFetchItem(name []byte) string {
 	return strings.ToUpper(string(name))
 }
 
+// Approximate sizes of what the FETCH parser builds, counted against
+// Options.MaxResponseSize besides the bytes of the data itself so that
+// many tiny items cannot make the Client hold many times the limit.
+const (
+	sectionCost  = 64  // a BodySection and its name
+	envelopeCost = 256 // an Envelope
+	bodyCost     = 512 // a BodyStructure with its parameter maps
+)
+
 // readEnvelope parses envelope (RFC 3501 section 9).
 func readEnvelope(d *imapwire.Decoder) (*Envelope, error) {
+	if err := d.Hold(envelopeCost); err != nil {
+		return nil, err
+	}
 	e := &Envelope{}
 	i := 0
 	err := d.List(func() error {
@@ -332,6 +347,9 @@ func readBody(d *imapwire.Decoder) (*BodyStructure, error) {
 		return nil, err
 	}
 	defer d.Leave()
+	if err := d.Hold(bodyCost); err != nil {
+		return nil, err
+	}
 	d.SkipSpaces()
 	b := &BodyStructure{}
 	var err error

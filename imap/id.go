@@ -78,7 +78,7 @@ func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]s
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("id: %w", err)
+		return nil, err
 	}
 	return server, nil
 }

@@ -30,7 +30,10 @@ const (
 // Options.IdleRestart (default 25 minutes, at most 29) so the server's
 // inactivity timer never fires. handler runs on the calling goroutine and
 // must not call the Client. Idle fails with ErrNotSupported when the server
-// lacks IDLE.
+// lacks IDLE. Options.ReadTimeout does not apply while idling, when the
+// server is silent by design, but it does from sending IDLE to the
+// server's continuation request and from sending DONE to the tagged
+// response.
 func (c *Client) Idle(ctx context.Context, handler func(Update)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -44,7 +47,7 @@ func (c *Client) Idle(ctx context.Context, handler func(Update)) error {
 	restart = min(restart, maxIdleRestart)
 	for ctx.Err() == nil {
 		if err := c.idleOnce(ctx, handler, restart); err != nil {
-			return fmt.Errorf("idle: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -61,19 +64,10 @@ func (c *Client) idleOnce(ctx context.Context, handler func(Update), restart tim
 	c.cur = cmd
 	defer func() { c.cur = nil }()
 
-	line := cmd.tag + " IDLE"
-	if c.trace != nil {
-		c.trace.line("C: ", []byte(line))
-	}
-	if err := c.write([]byte(line + "\r\n")); err != nil {
-		return c.fail("idle", err)
-	}
-	if err := c.flush(); err != nil {
-		return c.fail("idle", err)
-	}
 	// sendDone runs under st.mu.
 	sendDone := func() {
 		st.doneSent = true
+		c.armWatchdog() // the DONE exchange is bounded by ReadTimeout
 		if c.trace != nil {
 			c.trace.line("C: ", []byte("DONE"))
 		}
@@ -82,9 +76,7 @@ func (c *Client) idleOnce(ctx context.Context, handler func(Update), restart tim
 		}
 		// The server must answer promptly now; don't wait forever on a
 		// dead connection.
-		if c.dl != nil {
-			c.dl.SetDeadline(time.Now().Add(c.opts.dialTimeout()))
-		}
+		c.setDeadlineUnlessInterrupted(time.Now().Add(c.opts.dialTimeout()))
 	}
 	end := func() {
 		st.mu.Lock()
@@ -98,34 +90,52 @@ func (c *Client) idleOnce(ctx context.Context, handler func(Update), restart tim
 		}
 		sendDone()
 	}
+	// Only the ReadTimeout watchdog interrupts IDLE (a cancelled ctx sends
+	// DONE instead), and only until the server's continuation request and
+	// after DONE.
+	c.startInterruptible()
+	c.armWatchdog()
 	stopCtx := context.AfterFunc(ctx, end)
 	timer := time.AfterFunc(restart, end)
 	defer func() {
 		stopCtx()
 		timer.Stop()
+		// Wait for an end already running, and keep a late one from
+		// sending DONE after the command.
 		st.mu.Lock()
-		if c.dl != nil {
-			c.dl.SetDeadline(time.Time{})
-		}
+		st.doneSent = true
 		st.mu.Unlock()
+		c.endInterruptible(true) // DONE may have set a deadline
 	}()
+
+	line := cmd.tag + " IDLE"
+	if c.trace != nil {
+		c.trace.line("C: ", []byte(line))
+	}
+	if err := c.write([]byte(line + "\r\n")); err != nil {
+		return c.fail("IDLE", err)
+	}
+	if err := c.flush(); err != nil {
+		return c.fail("IDLE", err)
+	}
 
 	for {
 		kind, err := c.readResponse()
 		if err != nil {
-			return c.fail("idle", err)
+			return c.fail("IDLE", err)
 		}
 		switch kind {
 		case respCont:
 			st.mu.Lock()
 			st.idling = true
+			c.disarmWatchdog()
 			if st.wantDone && !st.doneSent {
 				sendDone()
 			}
 			st.mu.Unlock()
 		case respTagged:
 			if c.tagged.tag != cmd.tag {
-				return c.fail("idle", fmt.Errorf("protocol error: tagged response for unknown tag %q", c.tagged.tag))
+				return c.fail("IDLE", fmt.Errorf("protocol error: tagged response for unknown tag %q", c.tagged.tag))
 			}
 			if err := c.tagged.err("IDLE"); err != nil {
 				return err
@@ -134,7 +144,7 @@ func (c *Client) idleOnce(ctx context.Context, handler func(Update), restart tim
 			done := st.doneSent
 			st.mu.Unlock()
 			if !done {
-				return c.fail("idle", errors.New("protocol error: IDLE ended before DONE"))
+				return c.fail("IDLE", errors.New("protocol error: IDLE ended before DONE"))
 			}
 			return nil
 		}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/mailrules/mailrules/imap/internal/imapwire"
 )
 
 // Options configure a Client. A nil *Options is equivalent to a zero Options.
@@ -30,6 +32,32 @@ type Options struct {
 	// 64 MiB. A larger announcement fails the command with ErrAbort and
 	// nothing is allocated for it.
 	MaxLiteralSize int64
+	// MaxResponseSize bounds the memory one server response may make the
+	// Client hold: the bytes of literal data and line text of, for
+	// example, one untagged FETCH of one message with all its body
+	// sections (RFC 3501 section 7.4.2), or of one SEARCH result. Small
+	// items (list elements, numbers, body structures) count for about
+	// what they cost in memory, so that many tiny ones cannot add up to
+	// many times the limit; literals the Client skips unread do not count.
+	// Default 128 MiB; it is never less than MaxLiteralSize. The limit is
+	// checked while the response is read, before anything is allocated
+	// for the part beyond it: a response that would exceed it fails the
+	// command with an error wrapping ErrAbort, and the connection is
+	// unusable afterwards, as with an oversized literal. Streaming FETCH
+	// (Fetch, UIDFetch) counts each message on its own, and a message's
+	// buffers are released or reused after its callback.
+	MaxResponseSize int64
+	// ReadTimeout, when positive, is how long any command may wait without
+	// a byte arriving from the server (or, while sending, without the
+	// server accepting any) before it fails with an error wrapping both
+	// ErrAbort and context.DeadlineExceeded; the connection is closed. It
+	// is an inactivity timeout: data that keeps arriving, however slowly,
+	// keeps a long FETCH going, and time spent in a Fetch callback does
+	// not count. Idle is exempt while idling, which is silent by design
+	// (KeepAlive probes the connection then), but not while it starts or
+	// ends IDLE (RFC 2177 section 3: the DONE exchange). Zero, the
+	// default, means no such limit: only the context bounds a command.
+	ReadTimeout time.Duration
 	// AllowInsecureAuth permits LOGIN and AUTHENTICATE over an unencrypted
 	// connection to a host other than loopback.
 	AllowInsecureAuth bool
@@ -43,6 +71,29 @@ func (o *Options) dialTimeout() time.Duration {
 		return 30 * time.Second
 	}
 	return o.DialTimeout
+}
+
+// Defaults of the memory limits.
+const (
+	defaultMaxResponseSize = 128 << 20
+)
+
+// maxLiteralSize returns the effective MaxLiteralSize.
+func (o *Options) maxLiteralSize() int64 {
+	if o == nil || o.MaxLiteralSize <= 0 {
+		return imapwire.DefaultMaxLiteral
+	}
+	return o.MaxLiteralSize
+}
+
+// maxResponseSize returns the effective MaxResponseSize: the default when
+// unset, and never less than the literal limit.
+func (o *Options) maxResponseSize() int64 {
+	n := int64(defaultMaxResponseSize)
+	if o != nil && o.MaxResponseSize > 0 {
+		n = o.MaxResponseSize
+	}
+	return max(n, o.maxLiteralSize())
 }
 
 func (o *Options) keepAlive() time.Duration {

@@ -54,7 +54,7 @@ func (c *Client) list(ctx context.Context, verb, ref, pattern string) ([]*ListDa
 		return b.listMailbox(pattern)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s %q %q: %w", strings.ToLower(verb), ref, pattern, err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -1,9 +1,6 @@
 package imap
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // Create sends CREATE (RFC 3501 section 6.3.3).
 func (c *Client) Create(ctx context.Context, name string) error {
@@ -38,7 +35,7 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 		return b.mailbox(to)
 	})
 	if err != nil {
-		return fmt.Errorf("rename %q to %q: %w", from, to, err)
+		return err
 	}
 	return nil
 }
@@ -52,7 +49,7 @@ func (c *Client) mailboxCmd(ctx context.Context, verb, name string) error {
 		return b.mailbox(name)
 	})
 	if err != nil {
-		return fmt.Errorf("%s %q: %w", verb, name, err)
+		return err
 	}
 	return nil
 }

@@ -109,7 +109,7 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("getmetadata %q %v: %w", mailbox, entries, err)
+		return nil, err
 	}
 	// RFC 5464 section 4.2.1: OK [METADATA LONGENTRIES n]
 	if c.tagged.code == "METADATA" {
@@ -215,7 +215,7 @@ func (c *Client) SetMetadata(ctx context.Context, mailbox string, entries map[st
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("setmetadata %q %v: %w", mailbox, names, err)
+		return err
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func (c *Client) Namespace(ctx context.Context) (*NamespaceData, error) {
 		},
 	}}
 	if err := c.simpleCmd(ctx, cmd, "NAMESPACE"); err != nil {
-		return nil, fmt.Errorf("namespace: %w", err)
+		return nil, err
 	}
 	if data == nil {
 		return nil, fmt.Errorf("namespace: server sent no NAMESPACE response")

@@ -47,7 +47,7 @@ func (c *Client) partial(ctx context.Context, uid bool, num uint32, section stri
 		err = c.Fetch(ctx, set, []FetchItem{item}, fn)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("partial %d %q <%d.%d>: %w", num, section, offset, length, err)
+		return nil, err
 	}
 	return out, nil
 }

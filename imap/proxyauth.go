@@ -1,9 +1,6 @@
 package imap
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // ProxyAuth sends PROXYAUTH user, imaplib's proxyauth: a Cyrus extension
 // with which an administrator, once logged in, acts as user. It is not in
@@ -19,7 +16,7 @@ func (c *Client) ProxyAuth(ctx context.Context, user string) error {
 		return b.astring(user)
 	})
 	if err != nil {
-		return fmt.Errorf("proxyauth %q: %w", user, err)
+		return err
 	}
 	return c.afterAuth(ctx, gen)
 }

@@ -111,7 +111,7 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*QuotaRoot, error) 
 		return b.astring(root)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("getquota %q: %w", root, err)
+		return nil, err
 	}
 	for _, r := range roots {
 		if r.Name == root {
@@ -160,7 +160,7 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (*QuotaRootDa
 		return b.mailbox(mailbox)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("getquotaroot %q: %w", mailbox, err)
+		return nil, err
 	}
 	for i := range data.Roots {
 		for _, q := range quotas {
@@ -210,7 +210,7 @@ func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]ui
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("setquota %q: %w", root, err)
+		return nil, err
 	}
 	if len(roots) == 0 {
 		return nil, nil

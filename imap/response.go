@@ -38,6 +38,7 @@ func (c *Client) readResponse() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	d.StartResponse()
 	switch b {
 	case '+':
 		d.ReadByte()
@@ -106,7 +107,8 @@ func (c *Client) readRaw() error {
 	}
 	*c.cur.raw = append(*c.cur.raw, RawResponse{Line: string(line)})
 	sub := imapwire.NewDecoder(bytes.NewReader(append(line[2:], '\r', '\n')), 4096)
-	sub.MaxLiteral = c.opts.MaxLiteralSize
+	sub.MaxLiteral = c.opts.maxLiteralSize()
+	sub.MaxResponse = c.opts.maxResponseSize()
 	raw := c.cur.raw
 	c.cur.raw = nil
 	c.quiet = true

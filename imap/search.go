@@ -59,7 +59,7 @@ func (c *Client) search(ctx context.Context, verb string, criteria *SearchCriter
 		return b.searchKeys(criteria)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.ToLower(verb), err)
+		return nil, err
 	}
 	slices.Sort(nums)
 	return slices.Compact(nums), nil

@@ -54,7 +54,7 @@ func (c *Client) Select(ctx context.Context, name string, opts *SelectOptions) (
 	})
 	if err != nil {
 		c.setState(Authenticated)
-		return nil, fmt.Errorf("%s %q: %w", verb, name, err)
+		return nil, err
 	}
 	// RFC 3501 section 6.3.1: the tagged OK carries [READ-ONLY] or [READ-WRITE].
 	switch c.tagged.code {
@@ -84,7 +84,7 @@ func (c *Client) Unselect(ctx context.Context) error {
 		return notSupported("unselect", CapUnselect)
 	}
 	if err := c.simple(ctx, "UNSELECT", func(b *builder) error { b.atom("UNSELECT"); return nil }); err != nil {
-		return fmt.Errorf("unselect: %w", err)
+		return err
 	}
 	c.setState(Authenticated)
 	return nil
@@ -96,7 +96,7 @@ func (c *Client) CloseMailbox(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.simple(ctx, "CLOSE", func(b *builder) error { b.atom("CLOSE"); return nil }); err != nil {
-		return fmt.Errorf("close: %w", err)
+		return err
 	}
 	c.setState(Authenticated)
 	return nil

@@ -85,7 +85,7 @@ func (c *Client) sort(ctx context.Context, verb string, criteria []SortCriterion
 		return b.searchKeys(search)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", strings.ToLower(verb), err)
+		return nil, err
 	}
 	return nums, nil
 }

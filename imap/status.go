@@ -62,7 +62,7 @@ func (c *Client) Status(ctx context.Context, name string, items ...StatusItem) (
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("status %q: %w", name, err)
+		return nil, err
 	}
 	if data.Mailbox == "" {
 		data.Mailbox = name

@@ -58,7 +58,7 @@ func (c *Client) store(ctx context.Context, verb string, set SeqSet, op StoreOp,
 		return b.flagList(flags)
 	})
 	if err != nil {
-		return fmt.Errorf("%s %s %s %v: %w", strings.ToLower(verb), truncate(set.String(), 64), op.item(silent), flags, err)
+		return err
 	}
 	return nil
 }

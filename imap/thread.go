@@ -100,7 +100,7 @@ func (c *Client) thread(ctx context.Context, verb string, alg ThreadAlgorithm, s
 		return b.searchKeys(search)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", strings.ToLower(verb), alg, err)
+		return nil, err
 	}
 	return threads, nil
 }

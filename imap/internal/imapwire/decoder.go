@@ -29,6 +29,12 @@ const (
 // The literal is not read; the stream is unusable afterwards.
 var ErrLiteralTooLarge = errors.New("imapwire: literal too large")
 
+// ErrResponseTooLarge reports a response holding more than the Decoder's
+// MaxResponse bytes. It is detected before the excess is read or
+// allocated; the rest of the response is not read, so the stream is
+// unusable afterwards.
+var ErrResponseTooLarge = errors.New("imapwire: response too large")
+
 // ErrTooDeep reports parenthesized lists nested deeper than MaxDepth.
 var ErrTooDeep = errors.New("imapwire: lists nested too deeply")
 
@@ -85,8 +91,56 @@ type Decoder struct {
 	r *bufio.Reader
 	// MaxLiteral is the largest literal accepted; zero means DefaultMaxLiteral.
 	MaxLiteral int64
-	scratch    []byte
-	depth      int
+	// MaxResponse bounds what one response may make the caller hold: the
+	// bytes of the literals read into memory, of the token text (atoms,
+	// quoted strings, response text) and of the numbers, plus
+	// elementCost per list element for the slice entry a caller keeps for
+	// it. Literals skipped with DiscardLiteral or SkipValue are not
+	// counted. Zero means no limit beyond MaxLiteral and MaxTokenLen.
+	// StartResponse begins the count of a new response.
+	MaxResponse int64
+	held        int64 // bytes counted against MaxResponse since StartResponse
+	scratch     []byte
+	depth       int
+}
+
+// elementCost is what a list element is counted for against MaxResponse
+// beyond its own bytes: about the slice entry (a string header) that a
+// caller keeps for it, so that a list of one-byte atoms cannot make the
+// caller hold many times the limit.
+const elementCost = 16
+
+// numberCost is the least a number is counted for against MaxResponse, for
+// the same reason: "1 1 1" is two bytes a number on the wire but a uint32
+// or more in memory.
+const numberCost = 8
+
+// StartResponse starts counting a new response against MaxResponse. It
+// also lets go of a scratch buffer that a large literal grew, so that one
+// big response does not stay in memory for the life of the connection.
+func (d *Decoder) StartResponse() {
+	d.held = 0
+	if cap(d.scratch) > MaxTokenLen+1 {
+		d.scratch = nil
+	}
+}
+
+// Hold counts n bytes that the caller is about to keep for the current
+// response (a structure it builds from the tokens) against MaxResponse,
+// and fails with ErrResponseTooLarge if they would exceed it.
+func (d *Decoder) Hold(n int64) error { return d.hold(n) }
+
+// hold counts n more bytes of the current response against MaxResponse and
+// fails, before they are read, if they would exceed it.
+func (d *Decoder) hold(n int64) error {
+	if d.MaxResponse <= 0 {
+		return nil
+	}
+	if n > d.MaxResponse-d.held {
+		return fmt.Errorf("%w: more than %d bytes in one response", ErrResponseTooLarge, d.MaxResponse)
+	}
+	d.held += n
+	return nil
 }
 
 // NewDecoder returns a Decoder reading from r through a buffer of size bytes.
@@ -99,6 +153,7 @@ func NewDecoder(r io.Reader, size int) *Decoder {
 func (d *Decoder) Reset(r io.Reader) {
 	d.r.Reset(r)
 	d.depth = 0
+	d.held = 0
 }
 
 // Buffered returns the number of bytes read from the stream but not yet parsed.
@@ -214,6 +269,9 @@ func (d *Decoder) scan(mask uint8) error {
 		for i < len(buf) && charClass[buf[i]]&mask != 0 {
 			i++
 		}
+		if err := d.hold(int64(i)); err != nil {
+			return err
+		}
 		d.scratch = append(d.scratch, buf[:i]...)
 		d.r.Discard(i)
 		if len(d.scratch) > MaxTokenLen {
@@ -282,6 +340,9 @@ func (d *Decoder) Number64() (uint64, error) {
 	if digits == 0 {
 		b, _ := d.Peek()
 		return 0, syntaxf("expected number, got %q", b)
+	}
+	if err := d.hold(max(int64(digits), numberCost)); err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -378,6 +439,9 @@ func (d *Decoder) quoted() ([]byte, error) {
 		for i < len(buf) && buf[i] != '"' && buf[i] != '\\' && buf[i] != '\r' && buf[i] != '\n' {
 			i++
 		}
+		if err := d.hold(int64(i)); err != nil {
+			return nil, err
+		}
 		d.scratch = append(d.scratch, buf[:i]...)
 		d.r.Discard(i)
 		if len(d.scratch) > MaxTokenLen {
@@ -399,6 +463,9 @@ func (d *Decoder) quoted() ([]byte, error) {
 			if c == '\r' || c == '\n' {
 				d.r.UnreadByte()
 				return nil, syntaxf("line break in quoted string")
+			}
+			if err := d.hold(1); err != nil {
+				return nil, err
 			}
 			d.scratch = append(d.scratch, c)
 		default:
@@ -448,12 +515,16 @@ func (d *Decoder) LiteralHeader() (int64, error) {
 	return int64(n), nil
 }
 
-// LiteralInto reads a literal and appends its content to dst. The buffer
+// LiteralInto reads a literal and appends its content to dst. The literal
+// is counted against MaxResponse before any of it is read. The buffer
 // grows only as the data actually arrives, so an announced size that never
 // comes costs no memory.
 func (d *Decoder) LiteralInto(dst []byte) ([]byte, error) {
 	n, err := d.LiteralHeader()
 	if err != nil {
+		return dst, err
+	}
+	if err := d.hold(n); err != nil {
 		return dst, err
 	}
 	return d.readN(dst, n)
@@ -504,6 +575,9 @@ func (d *Decoder) Text() ([]byte, error) {
 	d.scratch = d.scratch[:0]
 	for {
 		line, err := d.r.ReadSlice('\n')
+		if herr := d.hold(int64(len(line))); herr != nil {
+			return nil, herr
+		}
 		d.scratch = append(d.scratch, line...)
 		if len(d.scratch) > MaxTokenLen {
 			return nil, ErrTokenTooLong
@@ -542,6 +616,9 @@ func (d *Decoder) TextUntil(stop byte) ([]byte, error) {
 		for i < len(buf) && buf[i] != stop && buf[i] != '\r' && buf[i] != '\n' {
 			i++
 		}
+		if err := d.hold(int64(i)); err != nil {
+			return nil, err
+		}
 		d.scratch = append(d.scratch, buf[:i]...)
 		d.r.Discard(i)
 		if len(d.scratch) > MaxTokenLen {
@@ -561,6 +638,9 @@ func (d *Decoder) RawLine(dst []byte) ([]byte, error) {
 	start := len(dst)
 	for {
 		line, err := d.r.ReadSlice('\n')
+		if herr := d.hold(int64(len(line))); herr != nil {
+			return dst, herr
+		}
 		dst = append(dst, line...)
 		if len(dst)-start > MaxTokenLen {
 			return dst, ErrTokenTooLong
@@ -589,6 +669,9 @@ func (d *Decoder) RawLine(dst []byte) ([]byte, error) {
 		}
 		if int64(len(dst)-start)+n > MaxTokenLen {
 			return dst, ErrTokenTooLong
+		}
+		if err := d.hold(n); err != nil {
+			return dst, err
 		}
 		dst, err = d.readN(dst, n)
 		if err != nil {
@@ -692,6 +775,9 @@ func (d *Decoder) List(item func() error) error {
 		return nil
 	}
 	for {
+		if err := d.hold(elementCost); err != nil {
+			return err
+		}
 		if err := item(); err != nil {
 			return err
 		}
@@ -825,6 +911,9 @@ func (d *Decoder) AppendValue(dst []byte) ([]byte, error) {
 		}
 		if n > MaxTokenLen {
 			return dst, ErrTokenTooLong
+		}
+		if err := d.hold(n); err != nil {
+			return dst, err
 		}
 		dst = AppendLiteralHeader(dst, n, false)
 		return d.readN(dst, n)

@@ -66,6 +66,74 @@ func TestLiteralLimit(t *testing.T) {
 	}
 }
 
+// MaxResponse counts literals before they are read, and token text, per
+// response: StartResponse starts a new count.
+func TestResponseLimit(t *testing.T) {
+	d := dec("{600}\r\n" + strings.Repeat("a", 600) + " {600}\r\n" + strings.Repeat("b", 600) + "\r\n")
+	d.MaxResponse = 1000
+	if lit, err := d.LiteralInto(nil); err != nil || len(lit) != 600 {
+		t.Fatalf("first literal = %d bytes, %v, want 600", len(lit), err)
+	}
+	d.SP()
+	if lit, err := d.LiteralInto(nil); !errors.Is(err, ErrResponseTooLarge) || len(lit) != 0 {
+		t.Fatalf("second literal = %d bytes, %v, want ErrResponseTooLarge before reading", len(lit), err)
+	}
+	if b, _ := d.Peek(); b != 'b' {
+		t.Fatalf("next byte %q, want the unread literal", b)
+	}
+
+	tests := []struct {
+		name  string
+		input string
+		read  func(d *Decoder) error
+	}{
+		{"atoms", strings.Repeat("x", 600) + " " + strings.Repeat("y", 600) + "\r\n", func(d *Decoder) error {
+			d.Atom()
+			d.SP()
+			_, err := d.Atom()
+			return err
+		}},
+		{"quoted", `"` + strings.Repeat("q", 1200) + `"`, func(d *Decoder) error { _, err := d.String(); return err }},
+		{"text", strings.Repeat("t", 1200) + "\r\n", func(d *Decoder) error { _, err := d.Text(); return err }},
+		{"raw", "X {700}\r\n" + strings.Repeat("r", 700) + " {700}\r\n" + strings.Repeat("r", 700) + "\r\n",
+			func(d *Decoder) error { _, err := d.RawLine(nil); return err }},
+		{"list items", "(" + strings.Repeat("a ", 100) + ")", func(d *Decoder) error {
+			return d.List(func() error { _, err := d.Atom(); return err })
+		}},
+		{"numbers", strings.Repeat("1 ", 200), func(d *Decoder) error {
+			for {
+				if _, err := d.Number(); err != nil {
+					return err
+				}
+				d.SkipSpaces()
+			}
+		}},
+	}
+	for _, tt := range tests {
+		d := dec(tt.input)
+		d.MaxResponse = 1000
+		if err := tt.read(d); !errors.Is(err, ErrResponseTooLarge) {
+			t.Errorf("%s over MaxResponse: %v, want ErrResponseTooLarge", tt.name, err)
+		}
+		d = dec(tt.input)
+		d.MaxResponse = 1 << 20
+		if err := tt.read(d); errors.Is(err, ErrResponseTooLarge) {
+			t.Errorf("%s under MaxResponse: %v", tt.name, err)
+		}
+	}
+
+	// Each response has its own count.
+	d = dec(strings.Repeat("{600}\r\n"+strings.Repeat("c", 600)+"\r\n", 3))
+	d.MaxResponse = 1000
+	for i := 0; i < 3; i++ {
+		d.StartResponse()
+		if _, err := d.LiteralInto(nil); err != nil {
+			t.Fatalf("literal of response %d: %v", i+1, err)
+		}
+		d.CRLF()
+	}
+}
+
 func TestSkipLine(t *testing.T) {
 	d := dec("* 1 FETCH (BODY[] {12}\r\nline\r\nline\r\n X {0}\r\n)\r\nnext\r\n")
 	if err := d.SkipLine(); err != nil {

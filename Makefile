@@ -1,7 +1,8 @@
 # mailrules: build, test, lint, fuzz, bench, demo.
 #
 # `make test` is what CI runs (.ci/run); it installs what is missing
-# (Dovecot, staticcheck) so that it works on a fresh machine.
+# (Dovecot, staticcheck, the unpacked Cyrus and Courier) so that it works
+# on a fresh machine.
 
 GO          ?= go
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
@@ -17,12 +18,16 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/mailrules
 
-## deps: install Dovecot (the test server) and staticcheck when missing.
+## deps: install Dovecot (the test server) and staticcheck when missing;
+## unpack Cyrus and Courier for test/cyrustest and test/couriertest (they
+## conflict with dovecot-imapd as packages; see scripts/otherservers.sh).
+## A failure there only warns: those tests then skip.
 deps:
 	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { \
 		echo "installing dovecot-imapd"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@sh scripts/otherservers.sh || echo "warning: scripts/otherservers.sh failed; the Cyrus and Courier tests will skip"
 	@[ -x $(STATICCHECK) ] || { echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
 

@@ -115,6 +115,27 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // runAccount passes over the account's mailboxes on one connection,
 // reconnecting once for the next mailbox when the connection breaks.
+// recordFullPass notes in the state, before any connection, that a pass
+// over every message (run --all) of each of acct's mailboxes is wanted, so
+// that a run --all stopped before it reached a mailbox is completed by the
+// next run instead of being taken for a first pass.
+func (e *Engine) recordFullPass(acct *Account) error {
+	for _, mailbox := range acct.Mailboxes {
+		st, _, err := e.store.Get(acct.Name, mailbox)
+		if err != nil {
+			return err
+		}
+		if st.FullPass {
+			continue
+		}
+		st.FullPass = true
+		if err := e.store.Put(acct.Name, mailbox, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (e *Engine) runAccount(ctx context.Context, acct *Account) error {
 	log := e.log.With(zap.String("account", acct.Name))
 	var (
@@ -126,6 +147,11 @@ func (e *Engine) runAccount(ctx context.Context, acct *Account) error {
 			s.logout()
 		}
 	}()
+	if e.opts.All && !e.opts.DryRun {
+		if err := e.recordFullPass(acct); err != nil {
+			return fmt.Errorf("account %q: %w", acct.Name, err)
+		}
+	}
 	for _, mailbox := range acct.Mailboxes {
 		if ctx.Err() != nil {
 			log.Info("stopping before next mailbox", zap.String("mailbox", mailbox))
@@ -137,13 +163,21 @@ func (e *Engine) runAccount(ctx context.Context, acct *Account) error {
 				return fmt.Errorf("account %q: %w", acct.Name, err)
 			}
 		}
-		if _, err := s.pass(ctx, mailbox); err != nil {
+		sum, err := s.pass(ctx, mailbox)
+		if err != nil {
 			log.Error("pass failed", zap.String("mailbox", mailbox), zap.Error(err))
 			errs = append(errs, fmt.Errorf("account %q mailbox %q: %w", acct.Name, mailbox, err))
 			if s.broken() {
 				s.close()
 				s = nil
 			}
+			continue
+		}
+		if sum.Failed > 0 {
+			// Everything else was done and recorded; the exit code tells
+			// cron that something needs a look.
+			errs = append(errs, fmt.Errorf("account %q mailbox %q: the server refused the actions for %d messages (%d given up); see the log",
+				acct.Name, mailbox, sum.Failed, sum.GaveUp))
 		}
 	}
 	return errors.Join(errs...)

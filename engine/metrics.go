@@ -45,9 +45,12 @@ type mailboxKey struct{ account, mailbox string }
 type mailboxMetrics struct {
 	passesOK, passesFailed uint64
 	examined, ruleErrors   uint64
-	reconnects             uint64
-	matches                map[string]uint64 // per rule
-	actions                map[string]uint64 // per plan step kind
+	// Messages the server refused actions for, given up on, or that
+	// vanished before their actions ran.
+	failed, gaveUp, vanished uint64
+	reconnects               uint64
+	matches                  map[string]uint64 // per rule
+	actions                  map[string]uint64 // per plan step kind
 	// durations counts passes per bucket (not cumulative), durationSum
 	// their total seconds.
 	durations   [len(passDurationBuckets) + 1]uint64
@@ -131,6 +134,9 @@ func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err err
 	if sum != nil {
 		mm.examined += uint64(sum.Examined)
 		mm.ruleErrors += uint64(sum.Errors)
+		mm.failed += uint64(sum.Failed)
+		mm.gaveUp += uint64(sum.GaveUp)
+		mm.vanished += uint64(sum.Vanished)
 		for rule, n := range sum.Matched {
 			mm.matches[rule] += uint64(n)
 		}
@@ -366,6 +372,15 @@ func (m *Metrics) render(b *bytes.Buffer) {
 	single("mailrules_messages_examined_total", "counter",
 		"Messages the rules were evaluated on.",
 		func(mm *mailboxMetrics) string { return formatUint(mm.examined) })
+	single("mailrules_messages_failed_total", "counter",
+		"Messages whose actions the server refused; each is tried again on later passes.",
+		func(mm *mailboxMetrics) string { return formatUint(mm.failed) })
+	single("mailrules_messages_given_up_total", "counter",
+		"Messages left alone after their actions were refused on every attempt.",
+		func(mm *mailboxMetrics) string { return formatUint(mm.gaveUp) })
+	single("mailrules_messages_vanished_total", "counter",
+		"Messages another client expunged before their actions ran.",
+		func(mm *mailboxMetrics) string { return formatUint(mm.vanished) })
 	family("mailrules_pass_duration_seconds", "histogram",
 		"Wall time of a pass over one mailbox.",
 		func(k mailboxKey, mm *mailboxMetrics) {

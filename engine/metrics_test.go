@@ -46,6 +46,9 @@ func TestMetricsExposition(t *testing.T) {
 		Matched:  map[string]int{"spam": 2, "lists": 1},
 		Actions:  map[string]int{"move": 2, "flag": 1},
 		Errors:   1,
+		Failed:   2,
+		GaveUp:   1,
+		Vanished: 3,
 	}, nil, 200*time.Millisecond)
 
 	want := `# HELP mailrules_actions_total Messages acted on, per plan step kind (flag, copy, move, delete, ...).
@@ -61,6 +64,15 @@ mailrules_last_pass_timestamp_seconds{account="work",mailbox="INBOX"} 1.70000000
 # HELP mailrules_messages_examined_total Messages the rules were evaluated on.
 # TYPE mailrules_messages_examined_total counter
 mailrules_messages_examined_total{account="work",mailbox="INBOX"} 3
+# HELP mailrules_messages_failed_total Messages whose actions the server refused; each is tried again on later passes.
+# TYPE mailrules_messages_failed_total counter
+mailrules_messages_failed_total{account="work",mailbox="INBOX"} 2
+# HELP mailrules_messages_given_up_total Messages left alone after their actions were refused on every attempt.
+# TYPE mailrules_messages_given_up_total counter
+mailrules_messages_given_up_total{account="work",mailbox="INBOX"} 1
+# HELP mailrules_messages_vanished_total Messages another client expunged before their actions ran.
+# TYPE mailrules_messages_vanished_total counter
+mailrules_messages_vanished_total{account="work",mailbox="INBOX"} 3
 # HELP mailrules_pass_duration_seconds Wall time of a pass over one mailbox.
 # TYPE mailrules_pass_duration_seconds histogram
 mailrules_pass_duration_seconds_bucket{account="work",mailbox="INBOX",le="0.01"} 0
@@ -99,8 +111,8 @@ func TestMetricsEmpty(t *testing.T) {
 	m, _ := newTestMetrics()
 	got := render(t, m)
 	// Every family is declared even before anything happened.
-	if n := strings.Count(got, "# TYPE "); n != 9 {
-		t.Fatalf("empty Metrics declares %d families, want 9:\n%s", n, got)
+	if n := strings.Count(got, "# TYPE "); n != 12 {
+		t.Fatalf("empty Metrics declares %d families, want 12:\n%s", n, got)
 	}
 	checkExposition(t, got)
 

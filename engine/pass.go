@@ -2,10 +2,11 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,9 +20,32 @@ import (
 // exceeds about 8 KB (RFC 7162 section 4).
 const maxSetBytes = 7900
 
+// maxAttempts is how many passes try a message whose actions the server
+// refuses before mailrules gives up on it (and says so in the log).
+const maxAttempts = 5
+
+// stopGrace is how long a pass may go on after a signal: the batch in
+// flight is finished if the server answers within it, else the command
+// waiting is interrupted (the journal makes that safe).
+const stopGrace = 5 * time.Second
+
 // bodyLimit caps how much of a message is fetched when a rule reads the
 // body or attachments: BODY.PEEK[]<0.bodyLimit>.
 const bodyLimit = 1 << 20
+
+// afterGrace returns a context that ctx's cancellation reaches only grace
+// later, so that work in flight can finish first.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(work, func() { t.Stop() })
+	})
+	return work, func() {
+		stop()
+		cancel()
+	}
+}
 
 // PassSummary is what one pass over one mailbox did.
 type PassSummary struct {
@@ -34,14 +58,20 @@ type PassSummary struct {
 	Actions map[string]int
 	// Errors counts rule evaluation failures.
 	Errors int
+	// Failed counts the messages whose actions the server refused; they
+	// are tried again on later passes. GaveUp counts those tried
+	// maxAttempts times, now left alone. Vanished counts messages another
+	// client expunged before their actions ran.
+	Failed, GaveUp, Vanished int
 	// Elapsed is the wall time of the pass; Fetch and Act the parts spent
 	// fetching and evaluating, and carrying out the plan.
 	Elapsed, Fetch, Act time.Duration
 }
 
-// pass evaluates the rules over one mailbox and carries out the decisions.
-// It does not stop half way when ctx is cancelled after the fetch: the batch
-// in flight is finished so that the state stays exact.
+// pass evaluates the rules over one mailbox (as the config names it) and
+// carries out the decisions. When ctx is cancelled it goes on for up to
+// stopGrace, so that the batch in flight can finish; the state is exact
+// either way.
 func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, err error) {
 	start := time.Now()
 	e := s.e
@@ -58,8 +88,8 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		p.log.Debug("no rule applies to this mailbox")
 		return p.sum, nil
 	}
-	// Finish the batch in flight even after a signal, within bounds.
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Minute)
+	// Finish the batch in flight after a signal, within stopGrace.
+	work, cancel := afterGrace(ctx, stopGrace)
 	defer cancel()
 
 	idle, err := p.prepare(work)
@@ -92,24 +122,35 @@ type mailboxPass struct {
 	rules   *rules.Set
 	sum     *PassSummary
 
-	st     MailboxState        // the recorded state, as updated by the pass
-	known  bool                // st was recorded before (and UIDVALIDITY held)
-	status *imap.MailboxStatus // from SELECT (or EXAMINE)
-	now    time.Time           // "now" for the rules
+	server  string              // the mailbox's server name
+	st      MailboxState        // the recorded state, as updated by the pass
+	known   bool                // st was recorded before (and UIDVALIDITY held)
+	full    bool                // every message is looked at (--all, or an unfinished one)
+	status  *imap.MailboxStatus // from SELECT (or EXAMINE)
+	now     time.Time           // "now" for the rules
+	journal *Journal            // left by an interrupted batch, or nil
+	retry   imap.SeqSet         // old messages to try again (st.Retry)
+	seen    map[uint32]bool     // which old messages the fetch returned
 }
 
 // prepare loads the state and opens the mailbox; idle is true when there is
 // nothing to do. On a first pass (or after a UIDVALIDITY change) it records
-// the baseline, and it finishes a journaled batch left by an earlier pass.
+// the baseline; a run --all is recorded as a full pass until it completes.
 func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 	e := p.e
 	if p.st, p.known, err = e.store.Get(p.acct.Name, p.mailbox); err != nil {
 		return false, err
 	}
-	if p.known && p.st.Pending == nil && !e.opts.All && !p.rules.HasScopeAll() && p.selected != p.mailbox {
+	if p.server, err = p.serverName(ctx, p.mailbox); err != nil {
+		return false, err
+	}
+	p.full = e.opts.All || p.st.FullPass
+	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && !p.full && !p.rules.HasScopeAll()
+	if quiet && !p.watching && p.selected != p.server {
 		// A cron run over a mailbox with no new mail: one STATUS instead
 		// of a SELECT, which costs the server a sync of the whole mailbox.
-		unchanged, err := p.unchanged(ctx, p.mailbox, p.st)
+		// Not in watch, which waits in the selected mailbox next.
+		unchanged, err := p.unchanged(ctx, p.server, p.st)
 		if err != nil || unchanged {
 			if unchanged {
 				p.log.Debug("nothing new", zap.Uint32("highest_uid", p.st.HighestUID))
@@ -117,8 +158,13 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 			return unchanged, err
 		}
 	}
-	if p.status, err = p.open(ctx, p.mailbox); err != nil {
+	if p.status, err = p.open(ctx, p.server); err != nil {
 		return false, err
+	}
+	if p.known && p.st.UIDValidity == 0 {
+		// Only the wish for a full pass was recorded (recordFullPass):
+		// the mailbox was never opened.
+		p.known = false
 	}
 	if p.known && p.st.UIDValidity != p.status.UIDValidity {
 		p.log.Warn("UIDVALIDITY changed: the server renumbered this mailbox; existing mail is left alone and only mail arriving from now on is treated as new",
@@ -130,44 +176,111 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last}
-		if !e.opts.All && !e.opts.DryRun {
+		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last, FullPass: p.full}
+		if !e.opts.DryRun {
 			if err := e.store.Put(p.acct.Name, p.mailbox, p.st); err != nil {
 				return false, err
 			}
 		}
-		if !e.opts.All {
+		if p.full && !e.opts.All {
+			p.log.Info("completing a pass over every message (run --all) that did not finish")
+		}
+		if !p.full {
 			p.log.Info("first pass over this mailbox: existing mail is left alone (run with --all to apply the rules to it)",
 				zap.Uint32("messages", p.status.Exists), zap.Uint32("highest_uid", p.st.HighestUID))
 		}
+		return false, nil
 	}
-	if p.st.Pending != nil {
-		if err := p.resume(ctx, p.mailbox, &p.st, p.log); err != nil {
+	switch {
+	case e.opts.All && !p.st.FullPass && !e.opts.DryRun:
+		// Remembered until the pass completes, so that a run --all that
+		// fails half way is completed by the next pass, not forgotten.
+		p.st.FullPass = true
+		if err := e.store.Put(p.acct.Name, p.mailbox, p.st); err != nil {
 			return false, err
 		}
+	case p.st.FullPass && !e.opts.All:
+		p.log.Info("completing a pass over every message (run --all) that did not finish")
 	}
+	if j := p.st.Pending; j != nil {
+		if j.UIDValidity != p.st.UIDValidity {
+			p.log.Warn("dropping the journal of an interrupted batch from before a UIDVALIDITY change")
+			p.st.Pending = nil
+		} else {
+			j.Attempts++
+			p.journal = j
+			p.log.Info("an earlier pass was interrupted while copying: its messages are evaluated again, and copies are checked against the destinations first",
+				zap.Uint32("up_to_uid", j.HighestUID), zap.Int("attempt", j.Attempts))
+		}
+	}
+	var retry []uint32
+	for _, r := range p.st.Retry {
+		retry = append(retry, r.UIDs.Nums()...)
+	}
+	p.retry = imap.SeqSetFromNums(retry...)
 	return false, nil
 }
 
-// fetchSet decides which messages to fetch: everything with --all; with
-// scope = "all" rules the new mail and the old messages the server finds
-// for their SEARCH prefilter; otherwise the new mail. It returns a nil set
-// when the server says nothing is new.
+// ours reports whether the message may carry a \Deleted flag set by an
+// earlier pass of ours that did not finish (a move on a server without
+// MOVE): such a message is evaluated again rather than passed over.
+func (p *mailboxPass) ours(uid uint32) bool {
+	return p.journal.covers(uid) || p.retry.Contains(uid)
+}
+
+// dedupe answers actions.Options.Dedupe: which messages an earlier pass may
+// already have put into dest, and from which UID of dest on. Those are the
+// messages an interrupted batch covered (from the UIDNEXT it recorded), and,
+// for copies, every old message a pass looks at again (a sweep, run --all,
+// a retry), which any earlier pass may have copied.
+func (p *mailboxPass) dedupe(dest string, move bool) (imap.SeqSet, uint32) {
+	var set imap.SeqSet
+	from := uint32(0)
+	if floor, ok := p.journal.copyFloor(dest); ok {
+		set = append(set, imap.SeqRange{Start: max(p.journal.From, 1), Stop: p.journal.HighestUID})
+		from = floor
+	}
+	if !move && p.oldInScope() && p.st.HighestUID > 0 {
+		set = append(set, imap.SeqRange{Start: 1, Stop: p.st.HighestUID})
+		from = 1
+	}
+	return set, from
+}
+
+// oldInScope reports whether the pass looks at messages at or below the
+// highest UID handled.
+func (p *mailboxPass) oldInScope() bool {
+	return p.full || p.rules.HasScopeAll() || len(p.retry) > 0
+}
+
+// fetchSet decides which messages to fetch: everything in a full pass;
+// with scope = "all" rules the new mail and the old messages the server finds
+// for their SEARCH prefilter; otherwise the new mail. Messages to try again
+// come along. It returns a nil set when the server says nothing is new.
 func (p *mailboxPass) fetchSet(ctx context.Context) (set imap.SeqSet, old *sweepScope, err error) {
 	e, highest := p.e, p.st.HighestUID
 	p.now = e.opts.Now()
 	switch {
-	case e.opts.All:
+	case p.full:
 		return imap.SeqSet{{Start: 1, Stop: 0}}, &sweepScope{all: true}, nil
 	case p.rules.HasScopeAll():
 		// Ask the server which old messages the scope = "all" rules could
 		// match, rather than fetching the whole mailbox every pass.
-		return p.sweepSet(ctx, p.rules.SweepFilter(p.now), highest)
-	case p.status.UIDNext != 0 && p.status.UIDNext <= highest+1:
+		set, old, err = p.sweepSet(ctx, p.rules.SweepFilter(p.now), highest)
+		if err != nil || old.all {
+			return set, old, err
+		}
+	case p.status.UIDNext != 0 && p.status.UIDNext <= highest+1 && len(p.retry) == 0:
 		p.log.Debug("nothing new", zap.Uint32("highest_uid", highest))
 		return nil, nil, nil
+	default:
+		set, old = imap.SeqSet{{Start: highest + 1, Stop: 0}}, &sweepScope{}
 	}
-	return imap.SeqSet{{Start: highest + 1, Stop: 0}}, &sweepScope{}, nil
+	if len(p.retry) > 0 {
+		old.hits = slices.Compact(slices.Sorted(slices.Values(append(old.hits, p.retry.Nums()...))))
+		set = append(slices.Clone(p.retry), set...)
+	}
+	return set, old, nil
 }
 
 // evaluate fetches set and evaluates the rules on each message as it
@@ -179,21 +292,27 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	items, headerOnly := fetchItems(p.rules.Needs(), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
 	// Decisions are folded into the plan as the fetch streams, so memory
 	// holds the batched UID lists, not every message's decision.
-	builder := actions.NewBuilder(p.mailbox)
+	builder := actions.NewBuilder(p.server)
 	maxUID = highest
 	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
 	fetchStart := time.Now()
+	flagsKnown := slices.Contains(items, imap.FetchFlags)
+	p.seen = make(map[uint32]bool)
 	onMessage := func(m *imap.FetchMessage) error {
-		isNew := e.opts.All || m.UID > highest
+		isNew := p.full || m.UID > highest || p.retry.Contains(m.UID)
 		// "UID n:*" also returns the last message when n is past it
 		// (RFC 3501 section 6.4.8), so filter here.
 		if m.UID == 0 || (!isNew && !old.includes(m.UID)) {
 			return nil
 		}
 		maxUID = max(maxUID, m.UID)
-		if slices.Contains(m.Flags, imap.FlagDeleted) {
-			// Being deleted, by another client or by our own move on a
-			// server without UIDPLUS: acting on it again would duplicate it.
+		if m.UID <= highest {
+			p.seen[m.UID] = true
+		}
+		if slices.Contains(m.Flags, imap.FlagDeleted) && !p.ours(m.UID) {
+			// Being deleted by another client (or left so by our own move
+			// on a server without UIDPLUS): acting on it again would
+			// duplicate it.
 			return nil
 		}
 		msg.UID, msg.Flags, msg.InternalDate, msg.Size, msg.New = m.UID, m.Flags, m.InternalDate, m.Size, isNew
@@ -208,6 +327,9 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			msg.Header, msg.Raw = nil, data
 		}
 		res := p.rules.Evaluate(&msg, p.now)
+		if flagsKnown {
+			dropFlagNoops(&res, m.Flags)
+		}
 		sum.Examined++
 		for _, name := range res.Matched {
 			sum.Matched[name]++
@@ -225,40 +347,78 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	// command line exceeds about 8 KB.
 	for _, piece := range set.Split(maxSetBytes) {
 		if err := p.client.UIDFetch(ctx, piece, items, onMessage); err != nil {
-			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.mailbox, err))
+			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.server, err))
 		}
 	}
 	sum.Fetch = time.Since(fetchStart)
 	return builder.Plan(), maxUID, nil
 }
 
-// act carries out the plan, journaled when it has to be, and records the
-// mailbox as handled up to maxUID.
+// act carries out the plan, journaled when it copies, and records the
+// mailbox as handled up to maxUID, with the messages the server refused to
+// be tried again.
 func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32) error {
 	e, st := p.e, &p.st
+	var report *actions.Report
 	if len(plan.Steps) > 0 {
 		start := time.Now()
-		if p.needsJournal(plan) {
-			raw, err := json.Marshal(plan)
-			if err != nil {
-				return fmt.Errorf("encode plan: %w", err)
+		ns, err := p.namespace(ctx)
+		if err != nil {
+			return err
+		}
+		if plan.NeedsJournal() {
+			j := &Journal{UIDValidity: p.status.UIDValidity, From: st.HighestUID + 1, HighestUID: maxUID}
+			if p.oldInScope() {
+				j.From = 1
 			}
-			st.Pending = &Journal{UIDValidity: p.status.UIDValidity, HighestUID: maxUID, Plan: raw}
+			if old := p.journal; old != nil {
+				j.From = min(j.From, max(old.From, 1))
+				j.HighestUID = max(j.HighestUID, old.HighestUID)
+				j.Copies, j.Attempts, j.Plan = maps.Clone(old.Copies), old.Attempts, old.Plan
+			}
+			st.Pending = j
 			if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
 				return err
 			}
 		}
-		report, err := plan.Execute(ctx, p.client, p.actionOptions(p.mailbox, st, p.log))
+		opts := &actions.Options{
+			Delimiter:    ns.delim,
+			Prefix:       ns.prefix,
+			Trash:        p.trash(ns),
+			AllowExpunge: p.acct.Expunge,
+			Subscribe:    p.acct.Subscribe,
+			Logger:       p.log,
+			Directory:    &p.dir,
+			Dedupe:       p.dedupe,
+			UIDValidity:  p.status.UIDValidity,
+			OnCopyStart: func(dest string, uidNext uint32) error {
+				j := st.Pending
+				if j == nil {
+					return nil
+				}
+				if _, ok := j.Copies[dest]; ok {
+					return nil // an earlier, interrupted batch started lower
+				}
+				if j.Copies == nil {
+					j.Copies = make(map[string]uint32)
+				}
+				j.Copies[dest] = uidNext
+				return e.store.Put(p.acct.Name, p.mailbox, *st)
+			},
+		}
+		report, err = plan.Execute(ctx, p.client, opts)
 		if err != nil {
-			return p.note(fmt.Errorf("carry out plan for %q: %w", p.mailbox, err))
+			return p.note(fmt.Errorf("carry out plan for %q: %w", p.server, err))
 		}
 		for kind, n := range report.Messages() {
 			p.sum.Actions[kind] += n
 		}
+		p.sum.Vanished = len(report.Vanished.Nums())
 		p.sum.Act = time.Since(start)
 	}
-	if maxUID != st.HighestUID || st.Pending != nil || !p.known {
-		st.HighestUID, st.Pending = max(st.HighestUID, maxUID), nil
+	retry := p.nextRetry(report)
+	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 {
+		st.HighestUID, st.Pending, st.FullPass, st.Retry = max(st.HighestUID, maxUID), nil, false, retry
 		if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
 			return err
 		}
@@ -266,24 +426,66 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 	return nil
 }
 
-// needsJournal reports whether a plan must be journaled before it runs.
-// Flag changes, MOVE and UID EXPUNGE can simply be repeated after a crash:
-// the messages already moved are no longer fetched, flags are set again.
-// A copy cannot: repeating it duplicates the message. So plans with copy
-// steps, and moves on servers without MOVE (done as copies), are journaled
-// and their steps confirmed one by one.
-func (s *session) needsJournal(plan *actions.Plan) bool {
-	for _, step := range plan.Steps {
-		switch step.Kind {
-		case actions.StepCopy:
-			return true
-		case actions.StepMove, actions.StepDelete:
-			if !s.client.Has(imap.CapMove) {
-				return true
-			}
+// nextRetry returns the messages to try again on the next pass: those whose
+// actions the server refused this time, each with one more attempt than
+// before; the ones tried maxAttempts times are given up, with an error in
+// the log. Earlier failures that no longer exist or now succeeded drop out.
+func (p *mailboxPass) nextRetry(report *actions.Report) []Retry {
+	for uid := range p.retry.All() {
+		if !p.seen[uid] {
+			p.log.Info("a message whose actions failed before no longer exists", zap.Uint32("uid", uid))
 		}
 	}
-	return false
+	if report == nil || len(report.Failed) == 0 {
+		return nil
+	}
+	attempts := make(map[uint32]int)
+	for _, r := range p.st.Retry {
+		for uid := range r.UIDs.All() {
+			attempts[uid] = r.Attempts
+		}
+	}
+	type group struct {
+		uids     []uint32
+		attempts int
+		err      string
+	}
+	var groups []*group
+	byKey := make(map[string]*group)
+	for _, f := range report.Failed {
+		for uid := range f.UIDs.All() {
+			n := attempts[uid] + 1
+			p.sum.Failed++
+			if n >= maxAttempts {
+				p.sum.GaveUp++
+				p.log.Error("giving up on a message: the server refused its actions on every attempt; it stays where it is",
+					zap.Uint32("uid", uid), zap.Int("attempts", n), zap.Error(f.Err))
+				continue
+			}
+			key := fmt.Sprint(n, f.Err)
+			g := byKey[key]
+			if g == nil {
+				g = &group{attempts: n, err: f.Err.Error()}
+				byKey[key] = g
+				groups = append(groups, g)
+			}
+			g.uids = append(g.uids, uid)
+		}
+	}
+	out := make([]Retry, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, Retry{UIDs: imap.SeqSetFromNums(g.uids...), Attempts: g.attempts, Error: g.err})
+	}
+	return out
+}
+
+// trash is the account's configured Trash as the server names it, or ""
+// to let the actions find it.
+func (s *session) trash(ns *namespace) string {
+	if s.acct.Trash == "" {
+		return ""
+	}
+	return actions.MailboxName(s.acct.Trash, ns.delim, ns.prefix)
 }
 
 // unchanged asks with STATUS (RFC 3501 section 6.3.10) whether a mailbox
@@ -330,54 +532,6 @@ func (s *session) open(ctx context.Context, mailbox string) (*imap.MailboxStatus
 	return status, nil
 }
 
-// resume finishes a journaled batch: the steps the server confirmed are
-// skipped, the others carried out, then the batch's highest UID recorded.
-func (s *session) resume(ctx context.Context, mailbox string, st *MailboxState, log *zap.Logger) error {
-	j := st.Pending
-	if j.UIDValidity != st.UIDValidity {
-		log.Warn("dropping an unfinished batch from before a UIDVALIDITY change")
-		st.Pending = nil
-		return nil
-	}
-	var plan actions.Plan
-	if err := json.Unmarshal(j.Plan, &plan); err != nil {
-		return fmt.Errorf("decode unfinished plan for %q: %w", mailbox, err)
-	}
-	if s.e.opts.DryRun {
-		s.e.printPlan(fmt.Sprintf("== %s / %s: unfinished batch from an earlier pass (dry run: not resumed)", s.acct.Name, mailbox), &plan)
-		return nil
-	}
-	log.Info("resuming an unfinished batch", zap.Int("steps", len(plan.Steps)), zap.Ints("done", j.Done))
-	opts := s.actionOptions(mailbox, st, log)
-	opts.Skip = j.IsDone
-	if _, err := plan.Execute(ctx, s.client, opts); err != nil {
-		return s.note(fmt.Errorf("resume plan for %q: %w", mailbox, err))
-	}
-	st.HighestUID, st.Pending = max(st.HighestUID, j.HighestUID), nil
-	return s.e.store.Put(s.acct.Name, mailbox, *st)
-}
-
-// actionOptions returns the options for executing a plan, journaling every
-// confirmed step into st.
-func (s *session) actionOptions(mailbox string, st *MailboxState, log *zap.Logger) *actions.Options {
-	return &actions.Options{
-		Trash:        s.acct.Trash,
-		AllowExpunge: s.acct.Expunge,
-		Subscribe:    s.acct.Subscribe,
-		Logger:       s.log,
-		Directory:    &s.dir,
-		OnStepDone: func(step int) {
-			if st.Pending == nil {
-				return // not journaled: nothing to record
-			}
-			st.Pending.Done = append(st.Pending.Done, step)
-			if err := s.e.store.Put(s.acct.Name, mailbox, *st); err != nil {
-				log.Error("journal step", zap.Int("step", step), zap.Error(err))
-			}
-		},
-	}
-}
-
 // logSummary writes the per-pass summary line.
 func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
 	log.Info("pass done",
@@ -385,6 +539,8 @@ func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
 		zap.Any("matched", sortedCounts(sum.Matched)),
 		zap.Any("actions", sortedCounts(sum.Actions)),
 		zap.Int("rule_errors", sum.Errors),
+		zap.Int("failed", sum.Failed),
+		zap.Int("vanished", sum.Vanished),
 		zap.Duration("elapsed", sum.Elapsed),
 		zap.Duration("fetch", sum.Fetch),
 		zap.Duration("act", sum.Act))
@@ -469,6 +625,17 @@ func appendMissing(list []string, names ...string) []string {
 		}
 	}
 	return list
+}
+
+// dropFlagNoops removes the flag changes that would change nothing: adding
+// a flag the message has, removing one it lacks (flags compare
+// case-insensitively, RFC 3501 section 2.3.2).
+func dropFlagNoops(r *rules.Result, flags []string) {
+	has := func(f string) bool {
+		return slices.ContainsFunc(flags, func(g string) bool { return strings.EqualFold(f, g) })
+	}
+	r.AddFlags = slices.DeleteFunc(r.AddFlags, func(fc rules.FlagChange) bool { return has(fc.Flag) })
+	r.RemoveFlags = slices.DeleteFunc(r.RemoveFlags, func(fc rules.FlagChange) bool { return !has(fc.Flag) })
 }
 
 func hasActions(r *rules.Result) bool {

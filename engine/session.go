@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,10 +17,17 @@ import (
 	"github.com/mailrules/mailrules/imap/sasl"
 )
 
-// commandTimeout bounds connecting, logging in and each poll, so a silent
-// server cannot hang them. A pass as a whole has 30 minutes (pass.go); a
-// peer that vanishes mid-pass is noticed sooner by TCP keepalive.
-const commandTimeout = 2 * time.Minute
+// timeout is how long the account's server may stay silent while a
+// command waits for it (the account's timeout setting): it bounds
+// connecting, logging in and each poll, and, as the client's ReadTimeout,
+// every command of a pass. A peer that vanishes while the connection idles
+// is noticed by TCP keepalive.
+func timeout(acct *Account) time.Duration {
+	if acct.Timeout > 0 {
+		return acct.Timeout
+	}
+	return DefaultTimeout
+}
 
 // session is one logged-in connection of one account.
 type session struct {
@@ -31,10 +39,17 @@ type session struct {
 	// between plans (learned from one LIST when a plan first needs them),
 	// so a watching session lists them once.
 	dir actions.Directory
-	// selected is the mailbox this session has selected read-write, if
-	// any; a pass over it again needs no new SELECT, since the server
-	// keeps the session informed of changes.
+	// selected is the mailbox (its server name) this session has
+	// selected read-write, if any; a pass over it again needs no new
+	// SELECT, since the server keeps the session informed of changes.
 	selected string
+	// watching is set for a watch session, which waits in the selected
+	// mailbox after each pass: it must select even when STATUS says
+	// nothing is new.
+	watching bool
+	// ns is where the account's mailboxes live on the server, once
+	// learned (namespace).
+	ns *namespace
 	// err is the first connection-level error seen; the session is then
 	// unusable.
 	err error
@@ -53,8 +68,9 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 		UpdateHandler:     updates,
 		AllowInsecureAuth: acct.AllowInsecure,
 		IdleRestart:       acct.IdleRestart,
+		ReadTimeout:       timeout(acct),
 	}
-	dctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	dctx, cancel := context.WithTimeout(ctx, timeout(acct))
 	defer cancel()
 
 	var (
@@ -132,6 +148,61 @@ func (s *session) authenticate(ctx context.Context) error {
 		return fmt.Errorf("log in as %q: %w", acct.Username, err)
 	}
 	return nil
+}
+
+// namespace is the server's personal namespace: the prefix under which the
+// user's mailboxes live (such as "INBOX." on Courier and Cyrus) and the
+// hierarchy delimiter.
+type namespace struct {
+	prefix, delim string
+}
+
+// namespace learns, once per connection, where the account's mailboxes live:
+// the first personal namespace of NAMESPACE (RFC 2342 section 5), or, from a
+// server without NAMESPACE, no prefix and the delimiter of LIST "" ""
+// (RFC 3501 section 6.3.8).
+func (s *session) namespace(ctx context.Context) (*namespace, error) {
+	if s.ns != nil {
+		return s.ns, nil
+	}
+	ns := &namespace{}
+	if s.client.Has(imap.CapNamespace) {
+		data, err := s.client.Namespace(ctx)
+		if err != nil {
+			return nil, s.note(fmt.Errorf("namespace: %w", err))
+		}
+		if len(data.Personal) > 0 {
+			ns.prefix, ns.delim = data.Personal[0].Prefix, data.Personal[0].Delim
+		}
+	} else {
+		list, err := s.client.List(ctx, "", "")
+		if err != nil {
+			return nil, s.note(fmt.Errorf("list the hierarchy delimiter: %w", err))
+		}
+		if len(list) > 0 {
+			ns.delim = list[0].Delim
+		}
+	}
+	if ns.prefix != "" || ns.delim != "/" {
+		s.log.Debug("mailbox names", zap.String("prefix", ns.prefix), zap.String("delimiter", ns.delim))
+	}
+	s.ns = ns
+	return ns, nil
+}
+
+// serverName maps a mailbox as the config writes it ("/"-separated, such as
+// "Lists/go") to the server's name for it, under the personal namespace and
+// with the server's delimiter (actions.MailboxName). INBOX needs no
+// round trip.
+func (s *session) serverName(ctx context.Context, mailbox string) (string, error) {
+	if name := actions.MailboxName(mailbox, "/", ""); strings.EqualFold(name, "INBOX") {
+		return "INBOX", nil
+	}
+	ns, err := s.namespace(ctx)
+	if err != nil {
+		return "", err
+	}
+	return actions.MailboxName(mailbox, ns.delim, ns.prefix), nil
 }
 
 // broken reports whether the connection can no longer be used.

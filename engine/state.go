@@ -10,6 +10,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mailrules/mailrules/imap"
 )
 
 // stateBucket holds one JSON-encoded MailboxState per account and mailbox.
@@ -23,34 +25,70 @@ type MailboxState struct {
 	// (RFC 3501 section 2.3.1.1), so HighestUID no longer means anything.
 	UIDValidity uint32 `json:"uidvalidity"`
 	// HighestUID is the highest UID whose actions are complete: messages
-	// with a UID at or below it are never treated as new again.
+	// with a UID at or below it are never treated as new again, except
+	// those in Retry.
 	HighestUID uint32 `json:"highest_uid"`
 	// Pending is the journal of a batch whose actions were started but not
 	// all confirmed; nil when the last batch finished.
 	Pending *Journal `json:"pending,omitempty"`
+	// Retry holds messages at or below HighestUID whose actions the server
+	// refused: the next passes evaluate them again, a bounded number of
+	// times (maxAttempts).
+	Retry []Retry `json:"retry,omitempty"`
+	// FullPass is set while a pass over every message (run --all) has not
+	// completed: the next pass goes over every message too.
+	FullPass bool `json:"full_pass,omitempty"`
 	// Updated is when this record was last written.
 	Updated time.Time `json:"updated"`
 }
 
-// Journal records a batch in flight: the plan (as the actions package
-// serialized it), which of its steps the server has confirmed, and the UID
-// up to which the batch covers the mailbox. A pass killed half way resumes
-// from it: the confirmed steps are not repeated and the rest are.
+// Journal records a batch in flight that puts messages into other mailboxes
+// (see actions.Plan.NeedsJournal). A pass that dies half way leaves it; the
+// next pass evaluates the same messages again and, before copying or
+// moving any of them, compares them with what each destination received
+// from the UID recorded here on, so that nothing lands there twice.
+// Nothing is replayed: the rules as they are now decide.
 type Journal struct {
-	UIDValidity uint32          `json:"uidvalidity"`
-	HighestUID  uint32          `json:"highest_uid"`
-	Plan        json.RawMessage `json:"plan"`
-	Done        []int           `json:"done,omitempty"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	// From and HighestUID bound the UIDs the batch covered.
+	From       uint32 `json:"from,omitempty"`
+	HighestUID uint32 `json:"highest_uid"`
+	// Copies maps each destination (its server name) that the batch
+	// started copying into to the destination's UIDNEXT just before.
+	Copies map[string]uint32 `json:"copies,omitempty"`
+	// Attempts counts the passes that found the journal and tried again.
+	Attempts int `json:"attempts,omitempty"`
+	// Plan and Done are what journals of mailrules before 0.2 held: the
+	// plan and its confirmed steps. Such a journal is not replayed; its
+	// copies are checked against every destination from its first UID.
+	Plan json.RawMessage `json:"plan,omitempty"`
+	Done []int           `json:"done,omitempty"`
 }
 
-// IsDone reports whether step i of the journal's plan was confirmed.
-func (j *Journal) IsDone(i int) bool {
-	for _, d := range j.Done {
-		if d == i {
-			return true
-		}
+// covers reports whether the batch may have acted on the message uid.
+func (j *Journal) covers(uid uint32) bool {
+	return j != nil && uid >= max(j.From, 1) && uid <= j.HighestUID
+}
+
+// copyFloor returns the UID of dest from which on the interrupted batch may
+// have put messages there; ok is false when it put nothing into dest.
+func (j *Journal) copyFloor(dest string) (uid uint32, ok bool) {
+	if j == nil {
+		return 0, false
 	}
-	return false
+	if j.Copies == nil && len(j.Plan) > 0 {
+		return 1, true // an old journal: it did not record where
+	}
+	uid, ok = j.Copies[dest]
+	return uid, ok
+}
+
+// Retry is a group of messages whose actions the server refused, with the
+// number of passes that tried them and the last refusal.
+type Retry struct {
+	UIDs     imap.SeqSet `json:"uids"`
+	Attempts int         `json:"attempts"`
+	Error    string      `json:"error,omitempty"`
 }
 
 // Store is the embedded state database (bbolt). It is safe for concurrent

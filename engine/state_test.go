@@ -3,8 +3,12 @@ package engine
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mailrules/mailrules/imap"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -16,9 +20,9 @@ func TestStoreRoundTrip(t *testing.T) {
 	if _, ok, err := s.Get("acct", "INBOX"); err != nil || ok {
 		t.Fatalf("Get on empty store = ok %v, err %v; want false, nil", ok, err)
 	}
-	want := MailboxState{UIDValidity: 7, HighestUID: 42, Pending: &Journal{
-		UIDValidity: 7, HighestUID: 50, Plan: json.RawMessage(`{"steps":[]}`), Done: []int{0, 2},
-	}}
+	want := MailboxState{UIDValidity: 7, HighestUID: 42, FullPass: true, Pending: &Journal{
+		UIDValidity: 7, HighestUID: 50, Copies: map[string]uint32{"Lists.go": 12}, Attempts: 1,
+	}, Retry: []Retry{{UIDs: imap.SeqSetFromNums(3, 4, 9), Attempts: 2, Error: "imap: UID COPY: NO"}}}
 	if err := s.Put("acct", "INBOX", want); err != nil {
 		t.Fatalf("Put = %v", err)
 	}
@@ -39,14 +43,30 @@ func TestStoreRoundTrip(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Get = ok %v, err %v", ok, err)
 	}
-	if got.UIDValidity != 7 || got.HighestUID != 42 || got.Pending == nil || got.Pending.HighestUID != 50 {
+	got.Updated = time.Time{}
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get = %+v, want %+v", got, want)
 	}
-	if !got.Pending.IsDone(2) || got.Pending.IsDone(1) {
-		t.Fatalf("Pending.Done = %v, want [0 2]", got.Pending.Done)
+}
+
+// TestJournalCopyFloor: a journal says from which UID of a destination the
+// interrupted batch may have copied; one written before Copies existed
+// (with a Plan) says "from the first".
+func TestJournalCopyFloor(t *testing.T) {
+	var none *Journal
+	if _, ok := none.copyFloor("A"); ok {
+		t.Fatalf("nil journal: copyFloor ok")
 	}
-	if string(got.Pending.Plan) != `{"steps":[]}` {
-		t.Fatalf("Pending.Plan = %s", got.Pending.Plan)
+	j := &Journal{Copies: map[string]uint32{"A": 7}}
+	if uid, ok := j.copyFloor("A"); uid != 7 || !ok {
+		t.Fatalf("copyFloor(A) = %d, %v, want 7, true", uid, ok)
+	}
+	if _, ok := j.copyFloor("B"); ok {
+		t.Fatalf("copyFloor(B) ok, want false: nothing was copied there")
+	}
+	old := &Journal{Plan: json.RawMessage(`{"steps":[]}`), Done: []int{0}}
+	if uid, ok := old.copyFloor("B"); uid != 1 || !ok {
+		t.Fatalf("old journal copyFloor(B) = %d, %v, want 1, true", uid, ok)
 	}
 }
 

@@ -86,6 +86,7 @@ func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, c
 		return err
 	}
 	defer s.logout()
+	s.watching = true
 	e.opts.Metrics.setConnected(acct.Name, mailbox, true, nil)
 	defer func() { e.opts.Metrics.setConnected(acct.Name, mailbox, false, err) }()
 	first := true
@@ -172,7 +173,7 @@ func (s *session) poll(ctx context.Context, mailbox string, changed *atomic.Bool
 		}
 		// Not cancelled with ctx: cancelling a command in flight would
 		// cost the connection.
-		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commandTimeout)
+		nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout(s.acct))
 		err := s.client.Noop(nctx)
 		cancel()
 		if err != nil {

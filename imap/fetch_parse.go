@@ -1,6 +1,7 @@
 package imap
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -167,7 +168,7 @@ func (c *Client) readSection(d *imapwire.Decoder, m *FetchMessage, binary bool) 
 	if i < len(m.names) && eqUpper(m.names[i], spec, binary) {
 		name = m.names[i]
 	} else {
-		name = strings.ToUpper(string(spec))
+		name = canonicalSection(spec)
 		if binary {
 			name = "BINARY[" + name + "]"
 		}
@@ -219,6 +220,30 @@ func (c *Client) readSectionData(d *imapwire.Decoder, m *FetchMessage, name stri
 	}
 	m.Sections = append(m.Sections, BodySection{Section: name, Origin: origin, Data: data})
 	return nil
+}
+
+// canonicalSection returns spec upper-cased with the header field names
+// of HEADER.FIELDS lists unquoted: Courier answers a request for
+// HEADER.FIELDS (MESSAGE-ID) with BODY[HEADER.FIELDS ("MESSAGE-ID")], the
+// same section in another spelling.
+func canonicalSection(spec []byte) string {
+	if bytes.IndexByte(spec, '"') < 0 {
+		return strings.ToUpper(string(spec))
+	}
+	out := make([]byte, 0, len(spec))
+	quoted := false
+	for i := 0; i < len(spec); i++ {
+		switch ch := spec[i]; {
+		case ch == '"':
+			quoted = !quoted
+		case ch == '\\' && quoted && i+1 < len(spec):
+			i++
+			out = append(out, spec[i])
+		default:
+			out = append(out, ch)
+		}
+	}
+	return strings.ToUpper(string(out))
 }
 
 // eqUpper reports whether name equals upper-cased spec (wrapped in

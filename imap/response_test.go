@@ -229,7 +229,7 @@ func TestParseFetchFull(t *testing.T) {
 func TestParseFetchSections(t *testing.T) {
 	header := "Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\nSubject: IMAP4rev1 WG mtg summary and minutes\r\n\r\n"
 	input := "* 12 FETCH (UID 4827313 BODY[HEADER] {" + strconv.Itoa(len(header)) + "}\r\n" + header +
-		" BODY[header.fields (SUBJECT)] \"Subject: x\" BODY[]<0> ~{3}\r\nab\x00 BODY[1.MIME] NIL MODSEQ (624140003)" +
+		" BODY[header.fields (SUBJECT)] \"Subject: x\" BODY[HEADER.FIELDS (\"Message-ID\" \"X-\\\\Q\")] \"Message-ID: <a>\" BODY[]<0> ~{3}\r\nab\x00 BODY[1.MIME] NIL MODSEQ (624140003)" +
 		" X-GM-LABELS (\\Inbox \"a b\") RFC822.SIZE 44827)\r\nA1 OK\r\n"
 	var got *FetchMessage
 	_, _, err := collect(t, input, &command{fetch: func(m *FetchMessage) error { got = m.Clone(); return nil }})
@@ -240,6 +240,7 @@ func TestParseFetchSections(t *testing.T) {
 		Sections: []BodySection{
 			{Section: "HEADER", Origin: -1, Data: []byte(header)},
 			{Section: "HEADER.FIELDS (SUBJECT)", Origin: -1, Data: []byte("Subject: x")},
+			{Section: `HEADER.FIELDS (MESSAGE-ID X-\Q)`, Origin: -1, Data: []byte("Message-ID: <a>")},
 			{Section: "", Origin: 0, Data: []byte("ab\x00")},
 			{Section: "1.MIME", Origin: -1, Data: nil},
 		},

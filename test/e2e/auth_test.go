@@ -39,7 +39,7 @@ mailboxes = ["INBOX"]
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: s, user: u, dir: dir, config: path, state: filepath.Join(dir, "state.db")}
+	return &env{t: t, srv: s, addr: s.Addr(), user: u, dir: dir, config: path, state: filepath.Join(dir, "state.db")}
 }
 
 // check runs `mailrules check` on the env's configuration.

@@ -147,12 +147,12 @@ func TestSIGTERMFinishesBatch(t *testing.T) {
 // runUntilSent starts `mailrules run --trace` and returns once the trace
 // shows the client sending a command line that contains command (e.g.
 // " UID MOVE "), with the process still running; the test ends it.
-func (e *env) runUntilSent(t *testing.T, command string) (*exec.Cmd, *strings.Builder) {
+func (e *env) runUntilSent(t *testing.T, command string, args ...string) (*exec.Cmd, *strings.Builder) {
 	t.Helper()
 	trace := filepath.Join(e.dir, "trace")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	cmd := e.command(ctx, "run", "--trace", trace)
+	cmd := e.command(ctx, append([]string{"run", "--trace", trace}, args...)...)
 	stderr := &strings.Builder{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

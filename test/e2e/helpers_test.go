@@ -53,24 +53,60 @@ func TestMain(m *testing.M) {
 // config would with password = { env = ... }.
 const passwordEnv = "MAILRULES_E2E_PASSWORD"
 
-// env is one test's world: a Dovecot user, a config and a state file.
+// env is one test's world: a user on an IMAP server, a config and a state
+// file.
 type env struct {
-	t      *testing.T
+	t *testing.T
+	// srv is the server when it is a Dovecot, else nil; addr is the
+	// server's plaintext address either way.
 	srv    *dovecottest.Server
+	addr   string
 	user   *dovecottest.User
 	dir    string
 	config string
 	state  string
 }
 
-// newEnv makes a fresh user on s with the given rules (TOML [[rule]]
-// tables) and extra account settings.
+// target is an IMAP server the end-to-end tests can run against.
+type target struct {
+	name string
+	addr string
+	// prefix and delim are where the user's mailboxes live (NAMESPACE):
+	// "" and "." on a default Dovecot, "INBOX." and "." on Courier and
+	// Cyrus.
+	prefix, delim string
+	newUser       func(t *testing.T) *dovecottest.User
+	dovecot       *dovecottest.Server // set when the server is a Dovecot
+}
+
+// dovecotTarget is a Dovecot as a target.
+func dovecotTarget(name string, s *dovecottest.Server, prefix string) *target {
+	return &target{name: name, addr: s.Addr(), prefix: prefix, delim: ".", dovecot: s,
+		newUser: func(t *testing.T) *dovecottest.User { return s.NewUser(t) }}
+}
+
+// name maps a "/"-separated mailbox path to the target's name for it.
+func (tg *target) mailbox(path string) string {
+	if strings.EqualFold(path, "INBOX") {
+		return "INBOX"
+	}
+	return tg.prefix + strings.ReplaceAll(path, "/", tg.delim)
+}
+
+// newEnv makes a fresh user on the Dovecot s with the given rules (TOML
+// [[rule]] tables) and extra account settings.
 func newEnv(t *testing.T, s *dovecottest.Server, rules string, accountExtra string) *env {
 	t.Helper()
 	dovecottest.Require(t, s)
-	u := s.NewUser(t)
+	return newEnvOn(t, dovecotTarget("dovecot", s, ""), rules, accountExtra)
+}
+
+// newEnvOn makes a fresh user on any target.
+func newEnvOn(t *testing.T, tg *target, rules string, accountExtra string) *env {
+	t.Helper()
+	u := tg.newUser(t)
 	dir := t.TempDir()
-	host, port := splitAddr(t, s.Addr())
+	host, port := splitAddr(t, tg.addr)
 	config := fmt.Sprintf(`[[account]]
 name      = "test"
 host      = %q
@@ -86,7 +122,7 @@ mailboxes = ["INBOX"]
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, srv: s, user: u, dir: dir, config: path, state: filepath.Join(dir, "state.db")}
+	return &env{t: t, srv: tg.dovecot, addr: tg.addr, user: u, dir: dir, config: path, state: filepath.Join(dir, "state.db")}
 }
 
 func splitAddr(t *testing.T, addr string) (host, port string) {
@@ -147,9 +183,9 @@ func (e *env) client() *imap.Client {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c, err := imap.Dial(ctx, e.srv.Addr(), nil)
+	c, err := imap.Dial(ctx, e.addr, nil)
 	if err != nil {
-		e.t.Fatalf("Dial(%s) = %v", e.srv.Addr(), err)
+		e.t.Fatalf("Dial(%s) = %v", e.addr, err)
 	}
 	if err := c.Login(ctx, e.user.Name, e.user.Password); err != nil {
 		e.t.Fatalf("Login = %v", err)

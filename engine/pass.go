@@ -387,7 +387,7 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 			Trash:        p.trash(ns),
 			AllowExpunge: p.acct.Expunge,
 			Subscribe:    p.acct.Subscribe,
-			Logger:       p.log,
+			Logger:       p.session.log, // actions adds the mailbox itself
 			Directory:    &p.dir,
 			Dedupe:       p.dedupe,
 			UIDValidity:  p.status.UIDValidity,

@@ -109,7 +109,8 @@ func TestWatchActsOnNewMailAndSurvivesServerDrop(t *testing.T) {
 	if !waitFor(15*time.Second, func() bool { return e.where(observer, "during-outage@x", "Junk") == "Junk" }) {
 		t.Fatalf("mail that arrived during the outage was not moved; log:\n%s", log)
 	}
-	if !strings.Contains(log.String(), "reconnecting") {
+	// The log is flushed every second.
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(log.String(), "reconnecting") }) {
 		t.Errorf("log does not mention the reconnect:\n%s", log)
 	}
 

@@ -40,19 +40,22 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 	if ex.opts.Dedupe == nil || !ok {
 		return uids, nil, nil
 	}
-	maybe, from := ex.opts.Dedupe(dest, move)
+	maybe, mark := ex.opts.Dedupe(dest, move)
 	cand := intersect(uids, maybe)
 	if len(cand) == 0 {
 		return uids, nil, nil
 	}
-	from = max(from, 1)
+	from := max(mark.UIDNext, 1)
 	ex.command()
-	st, err := insp.Status(ctx, dest, imap.StatusUIDNext, imap.StatusMessages)
+	st, err := insp.Status(ctx, dest, imap.StatusUIDNext, imap.StatusMessages, imap.StatusUIDValidity)
 	if err != nil {
 		if refused(err) {
 			return uids, nil, nil // no such mailbox yet: nothing to compare
 		}
 		return nil, nil, fmt.Errorf("look into %q before copying: %w", dest, err)
+	}
+	if mark.UIDValidity != 0 && st.UIDValidity != nil && *st.UIDValidity != mark.UIDValidity {
+		from = 1 // renumbered since: the mark says nothing any more
 	}
 	if (st.Messages != nil && *st.Messages == 0) || (st.UIDNext != nil && *st.UIDNext <= from) {
 		return uids, nil, nil
@@ -112,24 +115,32 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 }
 
 // copyStart tells Options.OnCopyStart, once per destination, where dest's
-// new messages will start.
+// new messages will start: from Options.KnownDests, else from STATUS.
 func (ex *executor) copyStart(ctx context.Context, dest string) error {
 	key := mailboxKey(dest)
 	if ex.started[key] {
 		return nil
 	}
-	next := uint32(1)
-	if insp, ok := ex.mb.(Inspector); ok {
+	mark, known := ex.opts.KnownDests[dest]
+	if !known {
+		mark = DestMark{UIDNext: 1}
+	}
+	if insp, ok := ex.mb.(Inspector); ok && !known {
 		ex.command()
-		st, err := insp.Status(ctx, dest, imap.StatusUIDNext)
+		st, err := insp.Status(ctx, dest, imap.StatusUIDNext, imap.StatusUIDValidity)
 		switch {
-		case err == nil && st.UIDNext != nil:
-			next = *st.UIDNext
-		case err != nil && !refused(err):
+		case err == nil:
+			if st.UIDNext != nil {
+				mark.UIDNext = *st.UIDNext
+			}
+			if st.UIDValidity != nil {
+				mark.UIDValidity = *st.UIDValidity
+			}
+		case !refused(err):
 			return fmt.Errorf("look into %q before copying: %w", dest, err)
 		}
 	}
-	if err := ex.opts.OnCopyStart(dest, next); err != nil {
+	if err := ex.opts.OnCopyStart(dest, mark); err != nil {
 		return err
 	}
 	if ex.started == nil {

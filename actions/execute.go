@@ -89,13 +89,20 @@ type Options struct {
 	// connection can leave a batch copied but not expunged. Needs a
 	// Mailbox that is also an Inspector; the source mailbox is selected
 	// again afterwards.
-	Dedupe func(dest string, move bool) (uids imap.SeqSet, fromUID uint32)
+	// The returned mark says from which UID of the destination on to look;
+	// when its UIDVALIDITY is not the destination's any more, from 1.
+	Dedupe func(dest string, move bool) (uids imap.SeqSet, from DestMark)
 	// OnCopyStart, when set, is called before the first copy or move into
-	// a destination with the destination's UIDNEXT (STATUS, RFC 3501
-	// section 6.3.10; 1 when the server does not say), so that a journal
-	// can tell later which of the destination's messages this run may
-	// have put there. An error stops Execute. Needs an Inspector.
-	OnCopyStart func(dest string, uidNext uint32) error
+	// a destination with where the destination stands: its entry in
+	// KnownDests, else its UIDNEXT and UIDVALIDITY (STATUS, RFC 3501
+	// section 6.3.10; UIDNEXT 1 when the server does not say), so that a
+	// journal can tell later which of the destination's messages this run
+	// may have put there. An error stops Execute. Needs an Inspector.
+	OnCopyStart func(dest string, mark DestMark) error
+	// KnownDests are marks of destinations from earlier passes (see
+	// Report.Dests): a UIDNEXT the destination has reached since. They
+	// spare OnCopyStart a STATUS per destination and pass.
+	KnownDests map[string]DestMark
 	// UIDValidity, when not zero, is the source mailbox's UIDVALIDITY:
 	// Execute stops with an error if selecting the source again (after a
 	// Dedupe look-up) shows another one.
@@ -106,6 +113,14 @@ type Options struct {
 	// pass. A destination deleted meanwhile by another client is recreated
 	// on the server's NO [TRYCREATE]. Nil: Execute lists when it needs to.
 	Directory *Directory
+}
+
+// DestMark is where a destination mailbox stood: its UIDVALIDITY (0 when
+// unknown) and a UIDNEXT, so that messages put there afterwards have UIDs
+// from UIDNext on (RFC 3501 section 2.3.1.1).
+type DestMark struct {
+	UIDValidity uint32 `json:"uidvalidity,omitempty"`
+	UIDNext     uint32 `json:"uidnext"`
 }
 
 // Directory remembers the mailboxes a server has, its delimiter and its
@@ -146,6 +161,10 @@ type Report struct {
 	// AlreadyCopied counts the messages not copied again because the
 	// destination already held them (see Options.Dedupe).
 	AlreadyCopied int
+	// Dests has, for each destination the server reported COPYUID for
+	// (UIDPLUS, RFC 4315), its UIDVALIDITY and the UID after the highest
+	// one the copies got: a mark for Options.KnownDests of a later pass.
+	Dests map[string]DestMark
 }
 
 // Failure is a set of messages whose action the server refused.
@@ -569,7 +588,8 @@ func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest s
 			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
 				return ex.retryCreate(ctx, dest, func() error {
 					ex.command()
-					_, err := ex.mb.UIDMove(ctx, set, dest)
+					data, err := ex.mb.UIDMove(ctx, set, dest)
+					ex.learn(dest, data)
 					return err
 				})
 			})
@@ -703,9 +723,31 @@ func (ex *executor) store(ctx context.Context, set imap.SeqSet, op imap.StoreOp,
 func (ex *executor) copy(ctx context.Context, set imap.SeqSet, dest string) error {
 	return ex.retryCreate(ctx, dest, func() error {
 		ex.command()
-		_, err := ex.mb.UIDCopy(ctx, set, dest)
+		data, err := ex.mb.UIDCopy(ctx, set, dest)
+		ex.learn(dest, data)
 		return err
 	})
+}
+
+// learn notes in the report where dest stands after a copy or move the
+// server answered with COPYUID.
+func (ex *executor) learn(dest string, data *imap.CopyData) {
+	if data == nil || data.UIDValidity == 0 || len(data.DestUIDs) == 0 {
+		return
+	}
+	var top uint32
+	for _, r := range data.DestUIDs {
+		top = max(top, r.Start, r.Stop)
+	}
+	if ex.report.Dests == nil {
+		ex.report.Dests = make(map[string]DestMark)
+	}
+	mark := ex.report.Dests[dest]
+	if mark.UIDValidity != data.UIDValidity {
+		mark = DestMark{UIDValidity: data.UIDValidity}
+	}
+	mark.UIDNext = max(mark.UIDNext, top+1)
+	ex.report.Dests[dest] = mark
 }
 
 // retryCreate runs do; when it fails with NO [TRYCREATE] (RFC 3501 section

@@ -210,11 +210,11 @@ func TestExecuteDedupe(t *testing.T) {
 			p := NewPlan("INBOX", mixedDecisions(8))
 			rep, err := p.Execute(context.Background(), srv, &Options{
 				UIDValidity: 1,
-				Dedupe: func(dest string, move bool) (imap.SeqSet, uint32) {
-					return imap.SeqSet{{Start: 1, Stop: 8}}, 2
+				Dedupe: func(dest string, move bool) (imap.SeqSet, DestMark) {
+					return imap.SeqSet{{Start: 1, Stop: 8}}, DestMark{UIDNext: 2}
 				},
-				OnCopyStart: func(dest string, uidNext uint32) error {
-					started = append(started, fmt.Sprintf("%s@%d", dest, uidNext))
+				OnCopyStart: func(dest string, mark DestMark) error {
+					started = append(started, fmt.Sprintf("%s@%d", dest, mark.UIDNext))
 					return nil
 				},
 			})

@@ -233,16 +233,18 @@ func (p *mailboxPass) ours(uid uint32) bool {
 // messages an interrupted batch covered (from the UIDNEXT it recorded), and,
 // for copies, every old message a pass looks at again (a sweep, run --all,
 // a retry), which any earlier pass may have copied.
-func (p *mailboxPass) dedupe(dest string, move bool) (imap.SeqSet, uint32) {
-	var set imap.SeqSet
-	from := uint32(0)
+func (p *mailboxPass) dedupe(dest string, move bool) (imap.SeqSet, actions.DestMark) {
+	var (
+		set  imap.SeqSet
+		from actions.DestMark
+	)
 	if floor, ok := p.journal.copyFloor(dest); ok {
 		set = append(set, imap.SeqRange{Start: max(p.journal.From, 1), Stop: p.journal.HighestUID})
 		from = floor
 	}
 	if !move && p.oldInScope() && p.st.HighestUID > 0 {
 		set = append(set, imap.SeqRange{Start: 1, Stop: p.st.HighestUID})
-		from = 1
+		from = actions.DestMark{UIDNext: 1}
 	}
 	return set, from
 }
@@ -376,6 +378,17 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 				j.HighestUID = max(j.HighestUID, old.HighestUID)
 				j.Copies, j.Attempts, j.Plan = maps.Clone(old.Copies), old.Attempts, old.Plan
 			}
+			// Where the destinations stood after earlier passes: written
+			// with the journal, so copying into them needs no STATUS and
+			// no further write (an interrupted batch's marks stay).
+			for dest, mark := range st.Dests {
+				if _, ok := j.Copies[dest]; !ok {
+					if j.Copies == nil {
+						j.Copies = make(map[string]actions.DestMark)
+					}
+					j.Copies[dest] = mark
+				}
+			}
 			st.Pending = j
 			if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
 				return err
@@ -391,18 +404,19 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 			Directory:    &p.dir,
 			Dedupe:       p.dedupe,
 			UIDValidity:  p.status.UIDValidity,
-			OnCopyStart: func(dest string, uidNext uint32) error {
+			KnownDests:   st.Dests,
+			OnCopyStart: func(dest string, mark actions.DestMark) error {
 				j := st.Pending
 				if j == nil {
 					return nil
 				}
 				if _, ok := j.Copies[dest]; ok {
-					return nil // an earlier, interrupted batch started lower
+					return nil // known before the batch began, or from an interrupted one
 				}
 				if j.Copies == nil {
-					j.Copies = make(map[string]uint32)
+					j.Copies = make(map[string]actions.DestMark)
 				}
-				j.Copies[dest] = uidNext
+				j.Copies[dest] = mark
 				return e.store.Put(p.acct.Name, p.mailbox, *st)
 			},
 		}
@@ -410,6 +424,7 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		if err != nil {
 			return p.note(fmt.Errorf("carry out plan for %q: %w", p.server, err))
 		}
+		learnDests(st, report.Dests)
 		for kind, n := range report.Messages() {
 			p.sum.Actions[kind] += n
 		}
@@ -424,6 +439,20 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		}
 	}
 	return nil
+}
+
+// learnDests keeps the marks of destinations that a batch reported
+// (COPYUID) for the next pass; a renumbered destination replaces its mark.
+func learnDests(st *MailboxState, dests map[string]actions.DestMark) {
+	for dest, mark := range dests {
+		if st.Dests == nil {
+			st.Dests = make(map[string]actions.DestMark)
+		}
+		if old, ok := st.Dests[dest]; ok && old.UIDValidity == mark.UIDValidity {
+			mark.UIDNext = max(mark.UIDNext, old.UIDNext)
+		}
+		st.Dests[dest] = mark
+	}
 }
 
 // nextRetry returns the messages to try again on the next pass: those whose

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
 )
 
@@ -38,6 +39,11 @@ type MailboxState struct {
 	// FullPass is set while a pass over every message (run --all) has not
 	// completed: the next pass goes over every message too.
 	FullPass bool `json:"full_pass,omitempty"`
+	// Dests are the destinations this mailbox's messages were copied or
+	// moved into, each with the UIDNEXT it had reached after (COPYUID):
+	// where a later batch's copies begin at the least, known without a
+	// STATUS.
+	Dests map[string]actions.DestMark `json:"dests,omitempty"`
 	// Updated is when this record was last written.
 	Updated time.Time `json:"updated"`
 }
@@ -54,8 +60,9 @@ type Journal struct {
 	From       uint32 `json:"from,omitempty"`
 	HighestUID uint32 `json:"highest_uid"`
 	// Copies maps each destination (its server name) that the batch
-	// started copying into to the destination's UIDNEXT just before.
-	Copies map[string]uint32 `json:"copies,omitempty"`
+	// started copying into to where it stood just before: its UIDNEXT
+	// then, or a lower one known from an earlier pass (MailboxState.Dests).
+	Copies map[string]actions.DestMark `json:"copies,omitempty"`
 	// Attempts counts the passes that found the journal and tried again.
 	Attempts int `json:"attempts,omitempty"`
 	// Plan and Done are what journals of mailrules before 0.2 held: the
@@ -70,17 +77,17 @@ func (j *Journal) covers(uid uint32) bool {
 	return j != nil && uid >= max(j.From, 1) && uid <= j.HighestUID
 }
 
-// copyFloor returns the UID of dest from which on the interrupted batch may
+// copyFloor returns the mark of dest from whose UIDNEXT on the interrupted batch may
 // have put messages there; ok is false when it put nothing into dest.
-func (j *Journal) copyFloor(dest string) (uid uint32, ok bool) {
+func (j *Journal) copyFloor(dest string) (mark actions.DestMark, ok bool) {
 	if j == nil {
-		return 0, false
+		return actions.DestMark{}, false
 	}
 	if j.Copies == nil && len(j.Plan) > 0 {
-		return 1, true // an old journal: it did not record where
+		return actions.DestMark{UIDNext: 1}, true // an old journal: it did not record where
 	}
-	uid, ok = j.Copies[dest]
-	return uid, ok
+	mark, ok = j.Copies[dest]
+	return mark, ok
 }
 
 // Retry is a group of messages whose actions the server refused, with the

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
 )
 
@@ -21,7 +22,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("Get on empty store = ok %v, err %v; want false, nil", ok, err)
 	}
 	want := MailboxState{UIDValidity: 7, HighestUID: 42, FullPass: true, Pending: &Journal{
-		UIDValidity: 7, HighestUID: 50, Copies: map[string]uint32{"Lists.go": 12}, Attempts: 1,
+		UIDValidity: 7, HighestUID: 50, Copies: map[string]actions.DestMark{"Lists.go": {UIDValidity: 3, UIDNext: 12}}, Attempts: 1,
 	}, Retry: []Retry{{UIDs: imap.SeqSetFromNums(3, 4, 9), Attempts: 2, Error: "imap: UID COPY: NO"}}}
 	if err := s.Put("acct", "INBOX", want); err != nil {
 		t.Fatalf("Put = %v", err)
@@ -57,16 +58,16 @@ func TestJournalCopyFloor(t *testing.T) {
 	if _, ok := none.copyFloor("A"); ok {
 		t.Fatalf("nil journal: copyFloor ok")
 	}
-	j := &Journal{Copies: map[string]uint32{"A": 7}}
-	if uid, ok := j.copyFloor("A"); uid != 7 || !ok {
-		t.Fatalf("copyFloor(A) = %d, %v, want 7, true", uid, ok)
+	j := &Journal{Copies: map[string]actions.DestMark{"A": {UIDValidity: 3, UIDNext: 7}}}
+	if mark, ok := j.copyFloor("A"); mark.UIDNext != 7 || mark.UIDValidity != 3 || !ok {
+		t.Fatalf("copyFloor(A) = %+v, %v, want 3/7, true", mark, ok)
 	}
 	if _, ok := j.copyFloor("B"); ok {
 		t.Fatalf("copyFloor(B) ok, want false: nothing was copied there")
 	}
 	old := &Journal{Plan: json.RawMessage(`{"steps":[]}`), Done: []int{0}}
-	if uid, ok := old.copyFloor("B"); uid != 1 || !ok {
-		t.Fatalf("old journal copyFloor(B) = %d, %v, want 1, true", uid, ok)
+	if mark, ok := old.copyFloor("B"); mark.UIDNext != 1 || !ok {
+		t.Fatalf("old journal copyFloor(B) = %+v, %v, want 1, true", mark, ok)
 	}
 }
 

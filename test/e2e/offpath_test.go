@@ -292,3 +292,28 @@ func TestSilentServer(t *testing.T) {
 		}
 	})
 }
+
+// TestKnownDestinationNeedsNoStatus: the journal of a move needs to know
+// where the destination stood; after the first move into Junk that is
+// known from the server's COPYUID, so later passes send no STATUS.
+func TestKnownDestinationNeedsNoStatus(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	e.mustRun("run")
+	for i := range 2 {
+		e.appendMessages("INBOX", message{id: fmt.Sprintf("spam-%d@x", i), headers: "X-Spam-Flag: YES"})
+		trace := filepath.Join(e.dir, fmt.Sprintf("trace-%d", i))
+		e.mustRun("run", "--trace", trace)
+		n := 0
+		for _, line := range strings.Split(readTrace(t, trace), "\n") {
+			if strings.Contains(line, "C: ") && strings.Contains(line, " STATUS Junk ") {
+				n++
+			}
+		}
+		if want := 1 - i; n != want {
+			t.Errorf("pass %d sent %d STATUS Junk, want %d", i+1, n, want)
+		}
+	}
+	if got := e.snapshot(); len(got["Junk"]) != 2 {
+		t.Fatalf("Junk holds %d messages, want 2:\n%s", len(got["Junk"]), got)
+	}
+}

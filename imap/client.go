@@ -57,7 +57,8 @@ type Client struct {
 	rawBuf  []byte
 	atoms   map[string]string
 	zones   map[int]*time.Location
-	quiet   bool // re-parsing data already captured raw: apply state, deliver nothing
+	quiet   bool     // applying data Execute captured raw: deliver nothing
+	on      handlers // untagged responses the connection claims whatever the command (route.go)
 	intMu   sync.Mutex
 	intr    bool  // a context or the ReadTimeout watchdog interrupted the command in flight
 	intrErr error // why: the context's error or an *inactivityError
@@ -86,27 +87,27 @@ func (s *status) err(cmd string) error {
 	return &Error{Status: s.status, Code: s.code, CodeArgs: s.codeArgs, Text: s.text, Command: cmd}
 }
 
-// command is the state of the command in flight.
+// command is the state of the command in flight. The untagged responses
+// it collects are registered in on, by name (see route.go); fetch, list,
+// status, search and sel are shorthands that route turns into handlers.
 type command struct {
 	tag  string
 	name string
+
+	on     handlers // untagged responses this command collects, by name
+	routed bool     // the shorthands below were added to on
+	all    handler  // on[anyResponse], looked up once
 
 	fetch    func(*FetchMessage) error // FETCH responses go here
 	fetchErr error
 	fetchMsg FetchMessage
 
-	search   *[]uint32
-	list     *[]*ListData
-	status   *StatusData
-	expunged *[]uint32
-	enabled  *[]Cap
-	sel      *MailboxStatus // SELECT/EXAMINE in progress
-	raw      *[]RawResponse // Execute: keep every untagged response
-	onCont   func([]byte) error
-	codes    []respCode // response codes from untagged OK/NO during the command
-	// data receives untagged responses by keyword (e.g. "ACL", "QUOTA"):
-	// the handler parses the rest of the line, CRLF included.
-	data map[string]func(d *imapwire.Decoder) error
+	search *[]uint32      // SEARCH and ESEARCH numbers
+	list   *[]*ListData   // LIST and LSUB
+	status *StatusData    // STATUS
+	sel    *MailboxStatus // SELECT/EXAMINE in progress: EXISTS, RECENT, FLAGS, and response codes
+	onCont func([]byte) error
+	codes  []respCode // response codes from untagged OK/NO during the command
 }
 
 type respCode struct{ code, args string }

@@ -275,7 +275,8 @@ func readESearch(d *imapwire.Decoder) ([]uint32, error) {
 }
 
 // eqFold reports whether b equals s under ASCII case folding, as IMAP
-// keywords and the name INBOX compare (RFC 3501 sections 5.1 and 9).
+// keywords compare (RFC 3501 section 9); IsInbox uses it for the name INBOX
+// (section 5.1).
 func eqFold[T string | []byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false

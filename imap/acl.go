@@ -37,9 +37,9 @@ func (c *Client) GetACL(ctx context.Context, mailbox string) (ACL, error) {
 		return nil, err
 	}
 	acl := ACL{}
-	cmd := &command{name: "GETACL", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "GETACL", on: handlers{
 		// * ACL mailbox *(SP identifier SP rights), RFC 4314 section 3.6
-		"ACL": func(d *imapwire.Decoder) error {
+		"ACL": func(d *imapwire.Decoder, _ uint32) error {
 			if err := d.SP(); err != nil {
 				return err
 			}
@@ -134,9 +134,9 @@ func (c *Client) MyRights(ctx context.Context, mailbox string) (string, error) {
 		return "", err
 	}
 	var rights string
-	cmd := &command{name: "MYRIGHTS", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "MYRIGHTS", on: handlers{
 		// * MYRIGHTS mailbox rights
-		"MYRIGHTS": func(d *imapwire.Decoder) error {
+		"MYRIGHTS": func(d *imapwire.Decoder, _ uint32) error {
 			if err := d.SP(); err != nil {
 				return err
 			}
@@ -174,9 +174,9 @@ func (c *Client) ListRights(ctx context.Context, mailbox, identifier string) (*L
 		return nil, err
 	}
 	var data *ListRightsData
-	cmd := &command{name: "LISTRIGHTS", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "LISTRIGHTS", on: handlers{
 		// * LISTRIGHTS mailbox identifier required *(SP optional), section 3.7
-		"LISTRIGHTS": func(d *imapwire.Decoder) error {
+		"LISTRIGHTS": func(d *imapwire.Decoder, _ uint32) error {
 			lr := &ListRightsData{Optional: []string{}}
 			if err := d.SP(); err != nil {
 				return err

@@ -34,9 +34,9 @@ func (c *Client) GetAnnotation(ctx context.Context, mailbox, entry, attribute st
 		return nil, notSupported("getannotation", CapAnnotateMore)
 	}
 	out := []Annotation{}
-	cmd := &command{name: "GETANNOTATION", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "GETANNOTATION", on: handlers{
 		// * ANNOTATION mailbox entry (attribute value ...)
-		"ANNOTATION": func(d *imapwire.Decoder) error {
+		"ANNOTATION": func(d *imapwire.Decoder, _ uint32) error {
 			if err := d.SP(); err != nil {
 				return err
 			}

@@ -86,7 +86,7 @@ func (b *builder) str(s string) error {
 // mailbox sends a mailbox name, encoded in modified UTF-7 (RFC 3501
 // section 5.1.3) unless UTF8=ACCEPT is enabled (RFC 6855 section 3).
 func (b *builder) mailbox(name string) error {
-	if eqFold(name, "INBOX") {
+	if IsInbox(name) {
 		b.raw("INBOX")
 		return nil
 	}

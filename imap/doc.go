@@ -44,7 +44,10 @@
 //
 // Mailbox names are Go strings (UTF-8). On the wire they are modified
 // UTF-7 (RFC 3501 section 5.1.3), or UTF-8 once ENABLE UTF8=ACCEPT
-// succeeded; names the server sends are decoded the same way.
+// succeeded; names the server sends are decoded the same way. Only INBOX
+// is case-insensitive (RFC 3501 section 5.1): compare names with
+// MailboxEqual. SeqSet.Chunks splits a large set so that each command line
+// stays within MaxSetBytes.
 //
 // # Coming from Python's imaplib
 //

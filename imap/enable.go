@@ -12,7 +12,7 @@ func (c *Client) Enable(ctx context.Context, caps ...Cap) ([]Cap, error) {
 		return nil, notSupported("enable", CapEnable)
 	}
 	enabled := []Cap{}
-	cmd := &command{name: "ENABLE", enabled: &enabled}
+	cmd := &command{name: "ENABLE", on: handlers{"ENABLED": c.collectEnabled(&enabled)}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("ENABLE")
 		for _, cp := range caps {

@@ -76,8 +76,8 @@ func (c *Client) searchExtended(ctx context.Context, verb string, criteria *Sear
 	extended := c.Has(CapESearch)
 	data := &SearchData{UID: strings.HasPrefix(verb, "UID"), Extended: extended}
 	nums := []uint32{}
-	handlers := map[string]func(*imapwire.Decoder) error{
-		"SEARCH": func(d *imapwire.Decoder) error {
+	on := handlers{
+		"SEARCH": func(d *imapwire.Decoder, _ uint32) error {
 			n, err := readSearch(d)
 			nums = append(nums, n...)
 			if err != nil {
@@ -87,14 +87,14 @@ func (c *Client) searchExtended(ctx context.Context, verb string, criteria *Sear
 		},
 	}
 	if extended {
-		handlers["ESEARCH"] = func(d *imapwire.Decoder) error {
+		on["ESEARCH"] = func(d *imapwire.Decoder, _ uint32) error {
 			if err := readESearchData(d, data); err != nil {
 				return err
 			}
 			return d.CRLF()
 		}
 	}
-	cmd := &command{name: verb, data: handlers}
+	cmd := &command{name: verb, on: on}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(verb)
 		if extended {

@@ -40,7 +40,7 @@ func (c *Client) Execute(ctx context.Context, name string, args ...any) (*Result
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var raw []RawResponse
-	cmd := &command{name: strings.ToUpper(name), raw: &raw}
+	cmd := &command{name: strings.ToUpper(name), on: handlers{anyResponse: c.collectRaw(&raw)}}
 	st, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(name)
 		for _, a := range args {

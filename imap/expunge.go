@@ -13,7 +13,7 @@ func (c *Client) Expunge(ctx context.Context) ([]uint32, error) {
 		return nil, err
 	}
 	expunged := []uint32{}
-	cmd := &command{name: "EXPUNGE", expunged: &expunged}
+	cmd := &command{name: "EXPUNGE", on: handlers{"EXPUNGE": c.collectExpunge(&expunged)}}
 	if _, err := c.run(ctx, cmd, func(b *builder) error { b.atom("EXPUNGE"); return nil }); err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (c *Client) UIDExpunge(ctx context.Context, uids SeqSet) ([]uint32, error) 
 		return nil, err
 	}
 	expunged := []uint32{}
-	cmd := &command{name: "UID EXPUNGE", expunged: &expunged}
+	cmd := &command{name: "UID EXPUNGE", on: handlers{"EXPUNGE": c.collectExpunge(&expunged)}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("UID EXPUNGE ")
 		b.raw(uids.String())

@@ -8,25 +8,9 @@ import (
 	"github.com/mailrules/mailrules/imap/internal/imapwire"
 )
 
-// handleFetch parses "n FETCH (msg-att)" (RFC 3501 section 7.4.2) and
-// hands the message to the FETCH command in flight, or as an update.
-func (c *Client) handleFetch(d *imapwire.Decoder, seq uint32) error {
-	cmd := c.cur
-	if cmd != nil && cmd.fetch != nil && !c.quiet {
-		m := &cmd.fetchMsg
-		m.reset()
-		m.SeqNum = seq
-		if err := c.parseFetch(d, m); err != nil {
-			return err
-		}
-		if err := d.CRLF(); err != nil {
-			return err
-		}
-		if cmd.fetchErr == nil {
-			cmd.fetchErr = cmd.fetch(m)
-		}
-		return nil
-	}
+// fetchUpdate parses "n FETCH (msg-att)" (RFC 3501 section 7.4.2) that no
+// command collects and delivers the message as an update.
+func (c *Client) fetchUpdate(d *imapwire.Decoder, seq uint32) error {
 	m := &FetchMessage{SeqNum: seq}
 	if err := c.parseFetch(d, m); err != nil {
 		return err

@@ -20,9 +20,9 @@ func (c *Client) ID(ctx context.Context, fields map[string]string) (map[string]s
 		return nil, notSupported("id", CapID)
 	}
 	server := map[string]string{}
-	cmd := &command{name: "ID", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "ID", on: handlers{
 		// * ID ("name" "Dovecot" ...) or * ID NIL, RFC 2971 section 3.2
-		"ID": func(d *imapwire.Decoder) error {
+		"ID": func(d *imapwire.Decoder, _ uint32) error {
 			if err := d.SP(); err != nil {
 				return err
 			}

@@ -114,7 +114,7 @@ func (c *Client) decodeMailbox(b []byte) string {
 		return string(b)
 	}
 	s := string(b)
-	if eqFold(s, "INBOX") {
+	if IsInbox(s) {
 		return "INBOX"
 	}
 	dec, err := utf7.Decode(s)

@@ -75,8 +75,8 @@ func (c *Client) GetMetadata(ctx context.Context, mailbox string, entries []stri
 		o = *opts
 	}
 	data := &MetadataData{Mailbox: mailbox, Entries: map[string][]byte{}}
-	cmd := &command{name: "GETMETADATA", data: map[string]func(*imapwire.Decoder) error{
-		"METADATA": func(d *imapwire.Decoder) error { return c.readMetadata(d, data) },
+	cmd := &command{name: "GETMETADATA", on: handlers{
+		"METADATA": func(d *imapwire.Decoder, _ uint32) error { return c.readMetadata(d, data) },
 	}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("GETMETADATA ")

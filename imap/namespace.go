@@ -37,8 +37,8 @@ func (c *Client) Namespace(ctx context.Context) (*NamespaceData, error) {
 		return nil, notSupported("namespace", CapNamespace)
 	}
 	var data *NamespaceData
-	cmd := &command{name: "NAMESPACE", data: map[string]func(*imapwire.Decoder) error{
-		"NAMESPACE": func(d *imapwire.Decoder) error {
+	cmd := &command{name: "NAMESPACE", on: handlers{
+		"NAMESPACE": func(d *imapwire.Decoder, _ uint32) error {
 			ns, err := c.readNamespace(d)
 			if err != nil {
 				return err

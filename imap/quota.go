@@ -50,8 +50,8 @@ func (c *Client) requireQuota(cmd string) error {
 
 // quotaHandler parses "* QUOTA root (resource usage limit ...)" (RFC 9208
 // section 5.1) into *roots, merging resources of a root sent twice.
-func quotaHandler(roots *[]QuotaRoot) func(d *imapwire.Decoder) error {
-	return func(d *imapwire.Decoder) error {
+func quotaHandler(roots *[]QuotaRoot) func(d *imapwire.Decoder, _ uint32) error {
+	return func(d *imapwire.Decoder, _ uint32) error {
 		if err := d.SP(); err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (c *Client) GetQuota(ctx context.Context, root string) (*QuotaRoot, error) 
 		return nil, err
 	}
 	var roots []QuotaRoot
-	cmd := &command{name: "GETQUOTA", data: map[string]func(*imapwire.Decoder) error{"QUOTA": quotaHandler(&roots)}}
+	cmd := &command{name: "GETQUOTA", on: handlers{"QUOTA": quotaHandler(&roots)}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("GETQUOTA ")
 		return b.astring(root)
@@ -135,9 +135,9 @@ func (c *Client) GetQuotaRoot(ctx context.Context, mailbox string) (*QuotaRootDa
 	}
 	data := &QuotaRootData{Mailbox: mailbox, Roots: []QuotaRoot{}}
 	var quotas []QuotaRoot
-	cmd := &command{name: "GETQUOTAROOT", data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: "GETQUOTAROOT", on: handlers{
 		// * QUOTAROOT mailbox *(SP root), section 5.2
-		"QUOTAROOT": func(d *imapwire.Decoder) error {
+		"QUOTAROOT": func(d *imapwire.Decoder, _ uint32) error {
 			if err := d.SP(); err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func (c *Client) SetQuota(ctx context.Context, root string, limits map[string]ui
 		return nil, err
 	}
 	var roots []QuotaRoot
-	cmd := &command{name: "SETQUOTA", data: map[string]func(*imapwire.Decoder) error{"QUOTA": quotaHandler(&roots)}}
+	cmd := &command{name: "SETQUOTA", on: handlers{"QUOTA": quotaHandler(&roots)}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("SETQUOTA ")
 		if err := b.astring(root); err != nil {

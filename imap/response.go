@@ -1,9 +1,7 @@
 package imap
 
 import (
-	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/mailrules/mailrules/imap/internal/imapwire"
@@ -51,9 +49,6 @@ func (c *Client) readResponse() (int, error) {
 		return respCont, nil
 	case '*':
 		d.ReadByte()
-		if c.cur != nil && c.cur.raw != nil {
-			return respUntagged, c.readRaw()
-		}
 		err := c.untagged(d)
 		if imapwire.IsSyntax(err) {
 			if serr := d.SkipLine(); serr != nil {
@@ -96,31 +91,6 @@ func protocolError(err error) error {
 	return err
 }
 
-// readRaw keeps an untagged response verbatim for Execute, then re-parses
-// the copy to keep the Client's state current.
-func (c *Client) readRaw() error {
-	c.dec.SkipSpaces()
-	line, err := c.dec.RawLine(append(c.rawBuf[:0], "* "...))
-	c.rawBuf = line[:0]
-	if err != nil {
-		return err
-	}
-	*c.cur.raw = append(*c.cur.raw, RawResponse{Line: string(line)})
-	sub := imapwire.NewDecoder(bytes.NewReader(append(line[2:], '\r', '\n')), 4096)
-	sub.MaxLiteral = c.opts.maxLiteralSize()
-	sub.MaxResponse = c.opts.maxResponseSize()
-	raw := c.cur.raw
-	c.cur.raw = nil
-	c.quiet = true
-	err = c.untagged(sub)
-	c.quiet = false
-	c.cur.raw = raw
-	if imapwire.IsSyntax(err) {
-		return nil
-	}
-	return err
-}
-
 // upperKeyword returns kw upper-cased as a string, without allocating for
 // the keywords that matter.
 func upperKeyword(kw []byte) string {
@@ -134,154 +104,6 @@ func upperKeyword(kw []byte) string {
 
 var keywords = [...]string{"FETCH", "OK", "NO", "BAD", "EXISTS", "EXPUNGE", "RECENT", "BYE", "PREAUTH",
 	"CAPABILITY", "FLAGS", "LIST", "LSUB", "STATUS", "SEARCH", "ESEARCH", "ENABLED"}
-
-// untagged parses one untagged response after "* " (RFC 3501 section 7).
-func (c *Client) untagged(d *imapwire.Decoder) error {
-	d.SkipSpaces()
-	b, err := d.Peek()
-	if err != nil {
-		return err
-	}
-	if b >= '0' && b <= '9' {
-		n, err := d.Number()
-		if err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-		kw, err := d.Atom()
-		if err != nil {
-			return err
-		}
-		switch upperKeyword(kw) {
-		case "FETCH":
-			if err := d.SP(); err != nil {
-				return err
-			}
-			return c.handleFetch(d, n)
-		case "EXISTS":
-			c.onExists(n)
-		case "RECENT":
-			c.onRecent(n)
-		case "EXPUNGE":
-			c.onExpunge(n)
-		default:
-			return c.other(d, strconv.FormatUint(uint64(n), 10)+" "+string(kw))
-		}
-		return d.CRLF()
-	}
-	kw, err := d.Atom()
-	if err != nil {
-		return err
-	}
-	name := upperKeyword(kw)
-	if h := c.dataHandler(name); h != nil {
-		return h(d)
-	}
-	switch name {
-	case "OK", "NO", "BAD", "BYE", "PREAUTH":
-		s, err := c.respText(d, name)
-		if err != nil {
-			return err
-		}
-		c.onStatus(&s)
-		return nil
-	case "CAPABILITY":
-		caps, err := readCapabilities(d)
-		if err != nil {
-			return err
-		}
-		c.setCaps(caps)
-		return d.CRLF()
-	case "FLAGS":
-		if err := d.SP(); err != nil {
-			return err
-		}
-		flags, err := c.readFlags(d, nil)
-		if err != nil {
-			return err
-		}
-		c.onFlags(flags)
-		return d.CRLF()
-	case "LIST", "LSUB":
-		if err := d.SP(); err != nil {
-			return err
-		}
-		l, err := c.readList(d)
-		if err != nil {
-			return err
-		}
-		if c.cur != nil && c.cur.list != nil {
-			*c.cur.list = append(*c.cur.list, l)
-		} else {
-			c.deliver(Update{Kind: UpdateOther, Text: name + " " + l.Name})
-		}
-		return d.CRLF()
-	case "STATUS":
-		if err := d.SP(); err != nil {
-			return err
-		}
-		s, err := c.readStatus(d)
-		if err != nil {
-			return err
-		}
-		if c.cur != nil && c.cur.status != nil {
-			*c.cur.status = *s
-		}
-		return d.CRLF()
-	case "SEARCH":
-		nums, err := readSearch(d)
-		if err != nil {
-			return err
-		}
-		if c.cur != nil && c.cur.search != nil {
-			*c.cur.search = append(*c.cur.search, nums...)
-		}
-		return d.CRLF()
-	case "ESEARCH":
-		nums, err := readESearch(d)
-		if err != nil {
-			return err
-		}
-		if c.cur != nil && c.cur.search != nil {
-			*c.cur.search = append(*c.cur.search, nums...)
-		}
-		return d.CRLF()
-	case "ENABLED":
-		var caps []Cap
-		for !d.AtEOL() {
-			a, err := d.Atom()
-			if err != nil {
-				return err
-			}
-			caps = append(caps, Cap(strings.ToUpper(string(a))))
-		}
-		c.onEnabled(caps)
-		return d.CRLF()
-	}
-	return c.other(d, string(kw))
-}
-
-// dataHandler returns the command in flight's handler for untagged
-// responses named name, if it has one.
-func (c *Client) dataHandler(name string) func(d *imapwire.Decoder) error {
-	if c.cur == nil || c.cur.data == nil {
-		return nil
-	}
-	return c.cur.data[name]
-}
-
-// other keeps an untagged response this package does not know, raw, and
-// delivers it as UpdateOther (or to Execute).
-func (c *Client) other(d *imapwire.Decoder, head string) error {
-	rest, err := d.RawLine(nil)
-	if err != nil {
-		return err
-	}
-	c.deliver(Update{Kind: UpdateOther, Text: head + string(rest)})
-	return nil
-}
 
 // respText parses resp-text (RFC 3501 section 9): an optional response
 // code in brackets and human-readable text. It is lenient: the SP and the
@@ -316,170 +138,6 @@ func (c *Client) respText(d *imapwire.Decoder, st string) (status, error) {
 	return s, nil
 }
 
-// onCode applies a response code (RFC 3501 section 7.1) to the Client's state.
-func (c *Client) onCode(code, args string) {
-	switch code {
-	case "CAPABILITY":
-		caps := CapSet{}
-		for _, f := range strings.Fields(args) {
-			caps[Cap(strings.ToUpper(f))] = struct{}{}
-		}
-		c.setCaps(caps)
-		return
-	}
-	if c.cur != nil {
-		c.cur.codes = append(c.cur.codes, respCode{code, args})
-	}
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	mb := c.mailbox
-	if c.cur != nil && c.cur.sel != nil {
-		mb = c.cur.sel
-	}
-	if mb == nil {
-		return
-	}
-	switch code {
-	case "UIDVALIDITY":
-		if n, err := strconv.ParseUint(args, 10, 32); err == nil {
-			mb.UIDValidity = uint32(n)
-		}
-	case "UIDNEXT":
-		if n, err := strconv.ParseUint(args, 10, 32); err == nil {
-			mb.UIDNext = uint32(n)
-		}
-	case "UNSEEN":
-		if n, err := strconv.ParseUint(args, 10, 32); err == nil {
-			mb.Unseen = uint32(n)
-		}
-	case "HIGHESTMODSEQ":
-		if n, err := strconv.ParseUint(args, 10, 64); err == nil {
-			mb.HighestModSeq = n
-		}
-	case "NOMODSEQ":
-		mb.HighestModSeq = 0
-	case "PERMANENTFLAGS":
-		if flags, err := ParseFlags(args); err == nil {
-			mb.PermanentFlags = flags
-		}
-	case "READ-ONLY":
-		mb.ReadOnly = true
-	case "READ-WRITE":
-		mb.ReadOnly = false
-	}
-}
-
-func (c *Client) setCaps(caps CapSet) {
-	c.smu.Lock()
-	c.caps = caps
-	c.capsGen++
-	c.smu.Unlock()
-}
-
-// onStatus handles an untagged OK/NO/BAD/BYE/PREAUTH (RFC 3501 section 7.1).
-func (c *Client) onStatus(s *status) {
-	switch {
-	case s.status == "BYE":
-		c.byeText = s.text
-		c.deliver(Update{Kind: UpdateBye, Text: s.text, Code: s.code})
-	case s.code == "ALERT":
-		c.deliver(Update{Kind: UpdateAlert, Text: s.text, Code: s.code})
-	case s.status == "OK" && stateCodes[s.code]:
-		// mailbox state (SELECT answer, COPYUID of MOVE...): applied or
-		// returned by the command in flight
-	case s.status == "OK" && c.idle != nil && s.code == "":
-		// "* OK Still here" keep-alives during IDLE
-	default:
-		text := s.status
-		if s.code != "" {
-			text += " [" + s.code
-			if s.codeArgs != "" {
-				text += " " + s.codeArgs
-			}
-			text += "]"
-		}
-		if s.text != "" {
-			text += " " + s.text
-		}
-		c.deliver(Update{Kind: UpdateOther, Text: text, Code: s.code})
-	}
-}
-
-// stateCodes are response codes whose data is applied to the Client's
-// state or returned by a command, so an untagged OK carrying one is not an
-// update by itself.
-var stateCodes = map[string]bool{"UIDVALIDITY": true, "UIDNEXT": true, "UNSEEN": true, "HIGHESTMODSEQ": true,
-	"NOMODSEQ": true, "PERMANENTFLAGS": true, "READ-ONLY": true, "READ-WRITE": true, "COPYUID": true,
-	"APPENDUID": true, "CAPABILITY": true, "CLOSED": true}
-
-func (c *Client) onExists(n uint32) {
-	c.smu.Lock()
-	selecting := c.cur != nil && c.cur.sel != nil
-	if selecting {
-		c.cur.sel.Exists = n
-	} else if c.mailbox != nil {
-		c.mailbox.Exists = n
-	}
-	c.smu.Unlock()
-	if !selecting {
-		c.deliver(Update{Kind: UpdateExists, Num: n})
-	}
-}
-
-func (c *Client) onRecent(n uint32) {
-	c.smu.Lock()
-	selecting := c.cur != nil && c.cur.sel != nil
-	if selecting {
-		c.cur.sel.Recent = n
-	} else if c.mailbox != nil {
-		c.mailbox.Recent = n
-	}
-	c.smu.Unlock()
-	if !selecting {
-		c.deliver(Update{Kind: UpdateRecent, Num: n})
-	}
-}
-
-func (c *Client) onExpunge(n uint32) {
-	c.smu.Lock()
-	if c.mailbox != nil && c.mailbox.Exists > 0 {
-		c.mailbox.Exists--
-	}
-	c.smu.Unlock()
-	if c.cur != nil && c.cur.expunged != nil && !c.quiet {
-		*c.cur.expunged = append(*c.cur.expunged, n)
-		return
-	}
-	c.deliver(Update{Kind: UpdateExpunge, Num: n})
-}
-
-func (c *Client) onFlags(flags []string) {
-	c.smu.Lock()
-	defer c.smu.Unlock()
-	if c.cur != nil && c.cur.sel != nil {
-		c.cur.sel.Flags = flags
-	} else if c.mailbox != nil {
-		c.mailbox.Flags = flags
-	}
-}
-
-func (c *Client) onEnabled(caps []Cap) {
-	c.smu.Lock()
-	if c.enabled == nil {
-		c.enabled = map[Cap]bool{}
-	}
-	for _, cp := range caps {
-		c.enabled[cp] = true
-		if cp == CapUTF8Accept {
-			c.utf8 = true
-		}
-	}
-	c.smu.Unlock()
-	if c.cur != nil && c.cur.enabled != nil {
-		*c.cur.enabled = append(*c.cur.enabled, caps...)
-	}
-}
-
 // readCapabilities parses the rest of a CAPABILITY response (RFC 3501 section 7.2.1).
 func readCapabilities(d *imapwire.Decoder) (CapSet, error) {
 	caps := CapSet{}
@@ -489,6 +147,19 @@ func readCapabilities(d *imapwire.Decoder) (CapSet, error) {
 			return nil, err
 		}
 		caps[Cap(strings.ToUpper(string(a)))] = struct{}{}
+	}
+	return caps, nil
+}
+
+// readEnabled parses the rest of an ENABLED response (RFC 5161 section 3.2).
+func readEnabled(d *imapwire.Decoder) ([]Cap, error) {
+	var caps []Cap
+	for !d.AtEOL() {
+		a, err := d.Atom()
+		if err != nil {
+			return nil, err
+		}
+		caps = append(caps, Cap(strings.ToUpper(string(a))))
 	}
 	return caps, nil
 }
@@ -604,7 +275,8 @@ func readESearch(d *imapwire.Decoder) ([]uint32, error) {
 }
 
 // eqFold reports whether b equals s under ASCII case folding, as IMAP
-// keywords and the name INBOX compare (RFC 3501 sections 5.1 and 9).
+// keywords compare (RFC 3501 section 9); IsInbox uses it for the name INBOX
+// (section 5.1).
 func eqFold[T string | []byte](b T, s string) bool {
 	if len(b) != len(s) {
 		return false

@@ -189,5 +189,31 @@ func (s SeqSet) Split(maxBytes int) []SeqSet {
 	return append(out, cur)
 }
 
+// MaxSetBytes bounds the rendered size of the sequence set of one command,
+// so that with the tag, the command name and a mailbox name the command
+// line stays under the 8192 octets RFC 7162 section 4 recommends clients
+// limit their lines to. Chunks splits sets to it.
+const MaxSetBytes = 7900
+
+// minChunkBytes is the least a chunk may hold whatever the other
+// arguments of the command, so that a set always makes progress.
+const minChunkBytes = 512
+
+// Chunks splits the set into pieces to send in one command each: every
+// piece's String() plus extra bytes of the command's other arguments (a
+// long mailbox name, flags) stays within MaxSetBytes, though never below
+// 512 bytes. A set that fits is returned as the only piece; an empty set
+// gives none.
+func (s SeqSet) Chunks(extra int) []SeqSet {
+	if len(s) == 0 {
+		return nil
+	}
+	budget := MaxSetBytes - extra
+	if budget < minChunkBytes {
+		budget = minChunkBytes
+	}
+	return s.Split(budget)
+}
+
 // IsEmpty reports whether the set holds nothing.
 func (s SeqSet) IsEmpty() bool { return len(s) == 0 }

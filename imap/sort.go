@@ -53,9 +53,9 @@ func (c *Client) sort(ctx context.Context, verb string, criteria []SortCriterion
 		return nil, fmt.Errorf("%s: no sort criteria", strings.ToLower(verb))
 	}
 	nums := []uint32{}
-	cmd := &command{name: verb, data: map[string]func(*imapwire.Decoder) error{
+	cmd := &command{name: verb, on: handlers{
 		// * SORT *(SP nz-number) [SP "(" "MODSEQ" SP n ")"], RFC 5256 section 4
-		"SORT": func(d *imapwire.Decoder) error {
+		"SORT": func(d *imapwire.Decoder, _ uint32) error {
 			n, err := readSearch(d)
 			if err != nil {
 				return err

@@ -80,8 +80,8 @@ func (c *Client) thread(ctx context.Context, verb string, alg ThreadAlgorithm, s
 		return nil, fmt.Errorf("%s: invalid algorithm %q", strings.ToLower(verb), alg)
 	}
 	threads := []*Thread{}
-	cmd := &command{name: verb, data: map[string]func(*imapwire.Decoder) error{
-		"THREAD": func(d *imapwire.Decoder) error {
+	cmd := &command{name: verb, on: handlers{
+		"THREAD": func(d *imapwire.Decoder, _ uint32) error {
 			for !d.AtEOL() {
 				t, err := readThread(d)
 				if err != nil {

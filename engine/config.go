@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
+	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -31,8 +32,9 @@ type Config struct {
 	StatePath string // state database; "" means the default location
 
 	// Warnings are things that load but deserve attention (a plaintext
-	// password in the file, certificate checks turned off). check prints them.
-	Warnings rules.Problems
+	// password in the file, certificate checks turned off), each with
+	// Severity diag.Warning. check prints them.
+	Warnings diag.Problems
 }
 
 // Account is one IMAP account.
@@ -60,7 +62,7 @@ type Account struct {
 	// it, DefaultTimeout when the file does not.
 	Timeout   time.Duration
 	Subscribe bool // subscribe to mailboxes the rules create
-	Pos       rules.Position
+	Pos       diag.Position
 }
 
 // Defaults and limits for account settings.
@@ -227,12 +229,12 @@ func tomlTypeName(v any) string {
 }
 
 // Load reads, validates and compiles the configuration at path. Every
-// problem found is returned at once as rules.Problems, each with its
+// problem found is returned at once as diag.Problems, each with its
 // FILE:LINE:COL.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, rules.Problems{{Pos: rules.Position{File: path}, Msg: fmt.Sprintf("read config: %v", err)}}
+		return nil, diag.Problems{{Pos: diag.Position{File: path}, Msg: fmt.Sprintf("read config: %v", err)}}
 	}
 	var mode os.FileMode
 	if fi, err := os.Stat(path); err == nil {
@@ -248,8 +250,8 @@ type loader struct {
 	ix       *tomlIndex
 	md       toml.MetaData
 	mode     os.FileMode
-	problems rules.Problems
-	warnings rules.Problems
+	problems diag.Problems
+	warnings diag.Problems
 
 	// Filled while decoding: values of the wrong type, in the order found,
 	// their labels (see tomlIndex) as a set, and the paths (toml.Key.String)
@@ -269,8 +271,8 @@ type typeError struct {
 	msg   string // "got a string, want an integer"
 }
 
-func (l *loader) problem(pos rules.Position, name, format string, args ...any) {
-	l.problems = append(l.problems, rules.Problem{Pos: pos, Rule: name, Msg: fmt.Sprintf(format, args...)})
+func (l *loader) problem(pos diag.Position, name, format string, args ...any) {
+	l.problems = append(l.problems, diag.Problem{Pos: pos, Rule: name, Msg: fmt.Sprintf(format, args...)})
 }
 
 // accountProblem reports a problem with an account; Problem.Rule holds no
@@ -286,7 +288,7 @@ func (l *loader) accountProblem(i int, name, key, format string, args ...any) {
 	if key != "" {
 		label += "." + key
 	}
-	l.problems = append(l.problems, rules.Problem{Pos: l.ix.keyPos(label), Msg: msg})
+	l.problems = append(l.problems, diag.Problem{Pos: l.ix.keyPos(label), Msg: msg})
 }
 
 func (l *loader) accountWarning(i int, name, key, format string, args ...any) {
@@ -294,7 +296,7 @@ func (l *loader) accountWarning(i int, name, key, format string, args ...any) {
 	if key != "" {
 		label += "." + key
 	}
-	l.warnings = append(l.warnings, rules.Problem{Pos: l.ix.keyPos(label),
+	l.warnings = append(l.warnings, diag.Problem{Pos: l.ix.keyPos(label), Severity: diag.Warning,
 		Msg: fmt.Sprintf("account %q: ", name) + fmt.Sprintf(format, args...)})
 }
 
@@ -337,10 +339,10 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	}
 	// An account or rule key of the wrong type has its own problem.
 	if len(fc.Account) == 0 && !l.bad["account"] {
-		l.problem(rules.Position{File: path}, "", "no [[account]]: nothing to run the rules on")
+		l.problem(diag.Position{File: path}, "", "no [[account]]: nothing to run the rules on")
 	}
 	if len(fc.Rule) == 0 && !l.bad["rule"] {
-		l.problem(rules.Position{File: path}, "", "no [[rule]]")
+		l.problem(diag.Position{File: path}, "", "no [[rule]]")
 	}
 	for i := range fc.Rule {
 		if l.bad[fmt.Sprintf("rule[%d]", i)] {
@@ -355,7 +357,7 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	l.crossCheck(cfg)
 	set, err := rules.Compile(cfg.Specs)
 	if err != nil {
-		var ps rules.Problems
+		var ps diag.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
 				if !l.followsTypeError(p, cfg.Specs) {
@@ -363,28 +365,16 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 				}
 			}
 		} else {
-			l.problem(rules.Position{File: path}, "", "%v", err)
+			l.problem(diag.Position{File: path}, "", "%v", err)
 		}
 	}
 	cfg.Rules = set
 	cfg.Warnings = l.warnings
 	if len(l.problems) > 0 {
-		sortProblems(l.problems)
+		l.problems.Sort()
 		return nil, l.problems
 	}
 	return cfg, nil
-}
-
-// sortProblems orders problems by position, keeping the order of problems
-// at the same place.
-func sortProblems(ps rules.Problems) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		a, b := ps[i].Pos, ps[j].Pos
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
 }
 
 // decodeError turns a toml syntax error into a located problem.
@@ -395,9 +385,9 @@ func (l *loader) decodeError(err error) error {
 		if pe.LastKey != "" && !strings.Contains(msg, pe.LastKey) {
 			msg = fmt.Sprintf("%s: %s", pe.LastKey, msg)
 		}
-		return rules.Problems{{Pos: rules.Position{File: l.path, Line: pe.Position.Line, Col: pe.Position.Col}, Msg: "toml: " + msg}}
+		return diag.Problems{{Pos: diag.Position{File: l.path, Line: pe.Position.Line, Col: pe.Position.Col}, Msg: "toml: " + msg}}
 	}
-	return rules.Problems{{Pos: rules.Position{File: l.path}, Msg: err.Error()}}
+	return diag.Problems{{Pos: diag.Position{File: l.path}, Msg: err.Error()}}
 }
 
 var primitiveType = reflect.TypeOf(toml.Primitive{})
@@ -578,7 +568,7 @@ func (l *loader) reportTypeErrors(fc *fileConfig) {
 // followsTypeError reports whether a problem rules.Compile found in a rule
 // only follows from a type error already reported: the key is left empty,
 // so the rule seems to have no name, no condition or no action.
-func (l *loader) followsTypeError(p rules.Problem, specs []rules.Spec) bool {
+func (l *loader) followsTypeError(p diag.Problem, specs []rules.Spec) bool {
 	for _, sp := range specs {
 		loc, ok := sp.Loc.(ruleLocator)
 		if !ok || sp.Pos != p.Pos {
@@ -800,7 +790,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	}
 	for k, m := range a.Mailboxes {
 		if strings.TrimSpace(m) == "" || strings.HasPrefix(m, "/") || strings.HasSuffix(m, "/") || strings.Contains(m, "//") {
-			l.problems = append(l.problems, rules.Problem{Pos: l.accountValuePos(i, "mailboxes", k),
+			l.problems = append(l.problems, diag.Problem{Pos: l.accountValuePos(i, "mailboxes", k),
 				Msg: fmt.Sprintf("account %q: mailbox %q: not a valid /-separated path", name, m)})
 		}
 	}
@@ -895,7 +885,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	return a
 }
 
-func (l *loader) accountValuePos(i int, key string, index int) rules.Position {
+func (l *loader) accountValuePos(i int, key string, index int) diag.Position {
 	label := fmt.Sprintf("account[%d].%s", i, key)
 	if p, ok := l.ix.valuePos(label, index, 0); ok {
 		return p
@@ -988,7 +978,7 @@ type ruleLocator struct {
 }
 
 // Locate implements rules.Locator.
-func (r ruleLocator) Locate(field string, index, offset int) (rules.Position, bool) {
+func (r ruleLocator) Locate(field string, index, offset int) (diag.Position, bool) {
 	return r.ix.valuePos(r.label+"."+field, index, offset)
 }
 
@@ -1044,7 +1034,7 @@ func (l *loader) crossCheck(cfg *Config) {
 				for _, m := range a.Mailboxes {
 					if a.Trash != "" && m == a.Trash {
 						pos, _ := sp.Loc.Locate("delete", 0, 0)
-						l.warnings = append(l.warnings, rules.Problem{Pos: pos, Rule: sp.Name,
+						l.warnings = append(l.warnings, diag.Problem{Pos: pos, Rule: sp.Name, Severity: diag.Warning,
 							Msg: fmt.Sprintf("account %q watches its Trash %q; delete there moves nothing", a.Name, m)})
 					}
 				}
@@ -1094,21 +1084,21 @@ func newTOMLIndex(file, src string) *tomlIndex {
 }
 
 // pos converts a byte offset into a position; columns count characters.
-func (ix *tomlIndex) pos(off int) rules.Position {
+func (ix *tomlIndex) pos(off int) diag.Position {
 	if off < 0 {
-		return rules.Position{File: ix.file}
+		return diag.Position{File: ix.file}
 	}
 	line := sort.Search(len(ix.lineStarts), func(i int) bool { return ix.lineStarts[i] > off }) - 1
 	start := ix.lineStarts[line]
 	if off > len(ix.src) {
 		off = len(ix.src)
 	}
-	return rules.Position{File: ix.file, Line: line + 1, Col: utf8.RuneCountInString(ix.src[start:off]) + 1}
+	return diag.Position{File: ix.file, Line: line + 1, Col: utf8.RuneCountInString(ix.src[start:off]) + 1}
 }
 
 // keyPos returns the position of the key with the label, or of the nearest
 // enclosing table that has one, or just the file.
-func (ix *tomlIndex) keyPos(label string) rules.Position {
+func (ix *tomlIndex) keyPos(label string) diag.Position {
 	for label != "" {
 		if e, ok := ix.entries[label]; ok {
 			return ix.pos(e.key)
@@ -1119,15 +1109,15 @@ func (ix *tomlIndex) keyPos(label string) rules.Position {
 		}
 		label = label[:i]
 	}
-	return rules.Position{File: ix.file}
+	return diag.Position{File: ix.file}
 }
 
 // valuePos returns the position of the byte offset within the decoded value
 // of the key with the label (element index of an array value).
-func (ix *tomlIndex) valuePos(label string, index, offset int) (rules.Position, bool) {
+func (ix *tomlIndex) valuePos(label string, index, offset int) (diag.Position, bool) {
 	e, ok := ix.entries[label]
 	if !ok {
-		return rules.Position{}, false
+		return diag.Position{}, false
 	}
 	tok := e.value
 	if len(e.elems) > 0 {

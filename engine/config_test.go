@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/internal/golden"
-	"github.com/mailrules/mailrules/rules"
 )
 
 func checkGolden(t *testing.T, name, got string) {
@@ -33,9 +33,9 @@ func TestLoadProblemsGolden(t *testing.T) {
 		if cfg != nil || err == nil {
 			t.Fatalf("Load(%s) = %v, %v; want problems", path, cfg, err)
 		}
-		var ps rules.Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) {
-			t.Fatalf("Load(%s) error %T is not rules.Problems", path, err)
+			t.Fatalf("Load(%s) error %T is not diag.Problems", path, err)
 		}
 		checkGolden(t, name+".golden", ps.Error()+"\n")
 	}
@@ -355,9 +355,9 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		var ps rules.Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) || len(ps) == 0 {
-			t.Fatalf("parse error %v (%T) is not a non-empty rules.Problems", err, err)
+			t.Fatalf("parse error %v (%T) is not a non-empty diag.Problems", err, err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -22,7 +23,7 @@ func configFlag(fs *flag.FlagSet) *string {
 func loadConfig(path string, stderr io.Writer) (*engine.Config, bool) {
 	cfg, err := engine.Load(path)
 	if err != nil {
-		var ps rules.Problems
+		var ps diag.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
 				fmt.Fprintln(stderr, p)
@@ -34,7 +35,6 @@ func loadConfig(path string, stderr io.Writer) (*engine.Config, bool) {
 		return nil, false
 	}
 	for _, w := range cfg.Warnings {
-		w.Msg = "warning: " + w.Msg
 		fmt.Fprintln(stderr, w)
 	}
 	return cfg, true

@@ -16,10 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	"github.com/mailrules/mailrules/internal/diag"
+	"github.com/mailrules/mailrules/internal/tomlpos"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -247,14 +247,14 @@ func Load(path string) (*Config, error) {
 type loader struct {
 	path     string
 	dir      string
-	ix       *tomlIndex
+	ix       *tomlpos.Index
 	md       toml.MetaData
 	mode     os.FileMode
 	problems diag.Problems
 	warnings diag.Problems
 
 	// Filled while decoding: values of the wrong type, in the order found,
-	// their labels (see tomlIndex) as a set, and the paths (toml.Key.String)
+	// their labels (see tomlpos) as a set, and the paths (toml.Key.String)
 	// of keys no field takes.
 	typeErrs []typeError
 	bad      map[string]bool
@@ -288,7 +288,7 @@ func (l *loader) accountProblem(i int, name, key, format string, args ...any) {
 	if key != "" {
 		label += "." + key
 	}
-	l.problems = append(l.problems, diag.Problem{Pos: l.ix.keyPos(label), Msg: msg})
+	l.problems = append(l.problems, diag.Problem{Pos: l.ix.KeyPos(label), Msg: msg})
 }
 
 func (l *loader) accountWarning(i int, name, key, format string, args ...any) {
@@ -296,7 +296,7 @@ func (l *loader) accountWarning(i int, name, key, format string, args ...any) {
 	if key != "" {
 		label += "." + key
 	}
-	l.warnings = append(l.warnings, diag.Problem{Pos: l.ix.keyPos(label), Severity: diag.Warning,
+	l.warnings = append(l.warnings, diag.Problem{Pos: l.ix.KeyPos(label), Severity: diag.Warning,
 		Msg: fmt.Sprintf("account %q: ", name) + fmt.Sprintf(format, args...)})
 }
 
@@ -314,7 +314,7 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 		return nil, l.decodeError(err)
 	}
 	l.md = md
-	l.ix = newTOMLIndex(path, src)
+	l.ix = tomlpos.New(path, src)
 	var fc fileConfig
 	l.decodeFields(root, reflect.ValueOf(&fc).Elem(), nil, "")
 
@@ -415,7 +415,7 @@ func (l *loader) decodeTable(p toml.Primitive, dst reflect.Value, path toml.Key,
 // dst by their toml tags, one key at a time, so that one value of the
 // wrong type hides nothing else: it becomes a type error, and its field
 // stays zero. Keys that no field takes are recorded as unknown. path is
-// the table's key as MetaData names it, label its tomlIndex label.
+// the table's key as MetaData names it, label its tomlpos label.
 func (l *loader) decodeFields(table map[string]toml.Primitive, dst reflect.Value, path toml.Key, label string) {
 	t := dst.Type()
 	fields := map[string]int{}
@@ -537,7 +537,7 @@ func (l *loader) reportTypeErrors(fc *fileConfig) {
 	for _, te := range l.typeErrs {
 		m := labelRE.FindStringSubmatch(te.label)
 		if m == nil {
-			l.problem(l.ix.keyPos(te.label), "", "%s: %s", te.label, te.msg)
+			l.problem(l.ix.KeyPos(te.label), "", "%s: %s", te.label, te.msg)
 			continue
 		}
 		n, _ := strconv.Atoi(m[2])
@@ -560,7 +560,7 @@ func (l *loader) reportTypeErrors(fc *fileConfig) {
 			if name == "" {
 				msg = fmt.Sprintf("rule #%d: %s", n+1, msg)
 			}
-			l.problem(l.ix.keyPos(te.label), name, "%s", msg)
+			l.problem(l.ix.KeyPos(te.label), name, "%s", msg)
 		}
 	}
 }
@@ -664,7 +664,7 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 				msg = fmt.Sprintf("account %q: %s", fc.Account[n].Name, msg)
 			}
 		}
-		l.problem(l.ix.keyPos(label), ruleName, "%s", msg)
+		l.problem(l.ix.KeyPos(label), ruleName, "%s", msg)
 	}
 }
 
@@ -777,7 +777,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 		AllowInsecure: fa.AllowInsecure, TLSSkipVerify: fa.TLSSkipVerify, Subscribe: fa.Subscribe,
 	}
 	label := fmt.Sprintf("account[%d]", i)
-	a.Pos = l.ix.keyPos(label)
+	a.Pos = l.ix.KeyPos(label)
 	name := a.Name
 	if strings.TrimSpace(name) == "" && !l.bad[label+".name"] {
 		l.accountProblem(i, "", "", "missing name")
@@ -887,10 +887,10 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 
 func (l *loader) accountValuePos(i int, key string, index int) diag.Position {
 	label := fmt.Sprintf("account[%d].%s", i, key)
-	if p, ok := l.ix.valuePos(label, index, 0); ok {
+	if p, ok := l.ix.ValuePos(label, index, 0); ok {
 		return p
 	}
-	return l.ix.keyPos(label)
+	return l.ix.KeyPos(label)
 }
 
 // isLoopback reports whether host is localhost or a loopback address.
@@ -966,20 +966,20 @@ func (l *loader) spec(i int, fr *fileRule) rules.Spec {
 		Name: fr.Name, When: fr.When, Move: fr.Move, Copy: fr.Copy, Flag: fr.Flag, Unflag: fr.Unflag,
 		Seen: fr.Seen, Delete: fr.Delete, Expunge: fr.Expunge, Stop: fr.Stop,
 		Accounts: fr.Accounts, Mailboxes: fr.Mailboxes, Scope: rules.Scope(fr.Scope),
-		Pos: l.ix.keyPos(label),
+		Pos: l.ix.KeyPos(label),
 		Loc: ruleLocator{ix: l.ix, label: label},
 	}
 }
 
 // ruleLocator implements rules.Locator for one [[rule]].
 type ruleLocator struct {
-	ix    *tomlIndex
+	ix    *tomlpos.Index
 	label string
 }
 
 // Locate implements rules.Locator.
 func (r ruleLocator) Locate(field string, index, offset int) (diag.Position, bool) {
-	return r.ix.valuePos(r.label+"."+field, index, offset)
+	return r.ix.ValuePos(r.label+"."+field, index, offset)
 }
 
 // crossCheck checks what spans accounts and rules: accounts a rule names
@@ -1041,473 +1041,4 @@ func (l *loader) crossCheck(cfg *Config) {
 			}
 		}
 	}
-}
-
-// tomlIndex records where the keys and values of a TOML document are, so
-// that problems found after decoding can be reported as FILE:LINE:COL. The
-// toml package does not expose positions, and this scanner is only run on
-// documents it has already parsed, so it can assume valid syntax.
-//
-// Entries are labelled by their path with the element number after each
-// array of tables: "rule[2].when", "account[0].password.env", "rule[2]"
-// for the [[rule]] header itself.
-type tomlIndex struct {
-	file       string
-	src        string
-	lineStarts []int
-	entries    map[string]*tomlEntry
-	arrays     map[string]int // array-of-tables label -> elements seen
-}
-
-type tomlEntry struct {
-	key   int // byte offset of the key or header
-	value tomlToken
-	elems []tomlToken // array elements, in order
-}
-
-type tomlToken struct {
-	off int    // byte offset of the token
-	raw string // the token as written (strings with their quotes)
-}
-
-func newTOMLIndex(file, src string) *tomlIndex {
-	ix := &tomlIndex{file: file, src: src, entries: map[string]*tomlEntry{}, arrays: map[string]int{}}
-	ix.lineStarts = append(ix.lineStarts, 0)
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			ix.lineStarts = append(ix.lineStarts, i+1)
-		}
-	}
-	sc := &tomlScanner{ix: ix, s: src}
-	sc.document()
-	return ix
-}
-
-// pos converts a byte offset into a position; columns count characters.
-func (ix *tomlIndex) pos(off int) diag.Position {
-	if off < 0 {
-		return diag.Position{File: ix.file}
-	}
-	line := sort.Search(len(ix.lineStarts), func(i int) bool { return ix.lineStarts[i] > off }) - 1
-	start := ix.lineStarts[line]
-	if off > len(ix.src) {
-		off = len(ix.src)
-	}
-	return diag.Position{File: ix.file, Line: line + 1, Col: utf8.RuneCountInString(ix.src[start:off]) + 1}
-}
-
-// keyPos returns the position of the key with the label, or of the nearest
-// enclosing table that has one, or just the file.
-func (ix *tomlIndex) keyPos(label string) diag.Position {
-	for label != "" {
-		if e, ok := ix.entries[label]; ok {
-			return ix.pos(e.key)
-		}
-		i := strings.LastIndexAny(label, ".[")
-		if i < 0 {
-			break
-		}
-		label = label[:i]
-	}
-	return diag.Position{File: ix.file}
-}
-
-// valuePos returns the position of the byte offset within the decoded value
-// of the key with the label (element index of an array value).
-func (ix *tomlIndex) valuePos(label string, index, offset int) (diag.Position, bool) {
-	e, ok := ix.entries[label]
-	if !ok {
-		return diag.Position{}, false
-	}
-	tok := e.value
-	if len(e.elems) > 0 {
-		if index < 0 || index >= len(e.elems) {
-			return ix.pos(e.key), true
-		}
-		tok = e.elems[index]
-	}
-	if tok.raw == "" {
-		return ix.pos(e.key), true
-	}
-	return ix.pos(tok.off + rawOffset(tok.raw, offset)), true
-}
-
-// rawOffset maps a byte offset in the decoded value of a TOML string token
-// to a byte offset in the token, following escapes and the newline trimmed
-// after an opening multi-line delimiter.
-func rawOffset(raw string, offset int) int {
-	var start int
-	var basic bool
-	switch {
-	case strings.HasPrefix(raw, `"""`):
-		start, basic = 3, true
-	case strings.HasPrefix(raw, `'''`):
-		start = 3
-	case strings.HasPrefix(raw, `"`):
-		start, basic = 1, true
-	case strings.HasPrefix(raw, `'`):
-		start = 1
-	default:
-		return 0
-	}
-	if start == 3 {
-		if strings.HasPrefix(raw[3:], "\r\n") {
-			start += 2
-		} else if strings.HasPrefix(raw[3:], "\n") {
-			start++
-		}
-	}
-	if !basic {
-		return min(start+offset, len(raw))
-	}
-	i, d := start, 0
-	for i < len(raw) && d < offset {
-		if raw[i] != '\\' || i+1 >= len(raw) {
-			i++
-			d++
-			continue
-		}
-		switch raw[i+1] {
-		case 'u':
-			d += utf8.RuneLen(hexRune(raw, i+2, 4))
-			i += 6
-		case 'U':
-			d += utf8.RuneLen(hexRune(raw, i+2, 8))
-			i += 10
-		case 'x':
-			d += utf8.RuneLen(hexRune(raw, i+2, 2))
-			i += 4
-		case ' ', '\t', '\r', '\n':
-			// Line-ending backslash: the following white space is dropped.
-			i++
-			for i < len(raw) && strings.IndexByte(" \t\r\n", raw[i]) >= 0 {
-				i++
-			}
-		default:
-			i += 2
-			d++
-		}
-	}
-	// A line-ending backslash right at the offset produces nothing: skip it.
-	for i+1 < len(raw) && raw[i] == '\\' && strings.IndexByte(" \t\r\n", raw[i+1]) >= 0 {
-		i++
-		for i < len(raw) && strings.IndexByte(" \t\r\n", raw[i]) >= 0 {
-			i++
-		}
-	}
-	return min(i, len(raw))
-}
-
-func hexRune(s string, at, n int) rune {
-	if at+n > len(s) {
-		return utf8.RuneError
-	}
-	var r rune
-	for _, c := range s[at : at+n] {
-		switch {
-		case '0' <= c && c <= '9':
-			r = r<<4 | (c - '0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | (c - 'a' + 10)
-		case 'A' <= c && c <= 'F':
-			r = r<<4 | (c - 'A' + 10)
-		default:
-			return utf8.RuneError
-		}
-	}
-	if !utf8.ValidRune(r) {
-		return utf8.RuneError
-	}
-	return r
-}
-
-// tomlScanner walks the document structure, recording entries.
-type tomlScanner struct {
-	ix    *tomlIndex
-	s     string
-	i     int
-	table string // label of the current table ("" for the root)
-}
-
-func (sc *tomlScanner) document() {
-	for sc.i < len(sc.s) {
-		sc.skipSpaceNewlines()
-		if sc.i >= len(sc.s) {
-			return
-		}
-		switch sc.s[sc.i] {
-		case '[':
-			sc.header()
-		default:
-			sc.keyValue(sc.table)
-		}
-		sc.skipToLineEnd()
-	}
-}
-
-// header reads [a.b] or [[a.b]].
-func (sc *tomlScanner) header() {
-	start := sc.i
-	array := strings.HasPrefix(sc.s[sc.i:], "[[")
-	if array {
-		sc.i += 2
-	} else {
-		sc.i++
-	}
-	parts := sc.keyParts()
-	label := ""
-	for k, p := range parts {
-		if label != "" {
-			label += "."
-		}
-		label += p
-		last := k == len(parts)-1
-		if last && array {
-			n := sc.ix.arrays[label]
-			sc.ix.arrays[label] = n + 1
-			label += "[" + itoa(n) + "]"
-		} else if n, ok := sc.ix.arrays[label]; ok && n > 0 {
-			label += "[" + itoa(n-1) + "]"
-		}
-	}
-	sc.table = label
-	sc.ix.entries[label] = &tomlEntry{key: start}
-	if j := strings.IndexByte(sc.s[sc.i:], ']'); j >= 0 {
-		sc.i += j + 1
-	}
-	if array && sc.i < len(sc.s) && sc.s[sc.i] == ']' {
-		sc.i++
-	}
-}
-
-// keyValue reads key = value inside the table with the prefix label.
-func (sc *tomlScanner) keyValue(prefix string) {
-	keyStart := sc.i
-	parts := sc.keyParts()
-	if len(parts) == 0 {
-		sc.skipToLineEnd()
-		return
-	}
-	label := prefix
-	for _, p := range parts {
-		if label != "" {
-			label += "."
-		}
-		label += p
-	}
-	sc.skipSpace()
-	if sc.i < len(sc.s) && sc.s[sc.i] == '=' {
-		sc.i++
-	}
-	sc.skipSpace()
-	e := &tomlEntry{key: keyStart}
-	sc.ix.entries[label] = e
-	sc.value(label, e)
-}
-
-// value reads one value; strings and scalars become e.value, arrays fill
-// e.elems, inline tables add entries under label.
-func (sc *tomlScanner) value(label string, e *tomlEntry) {
-	if sc.i >= len(sc.s) {
-		return
-	}
-	start := sc.i
-	switch sc.s[sc.i] {
-	case '"', '\'':
-		sc.stringToken()
-		e.value = tomlToken{off: start, raw: sc.s[start:sc.i]}
-	case '[':
-		sc.i++
-		n := 0
-		for sc.i < len(sc.s) {
-			sc.skipSpaceNewlinesComments()
-			if sc.i >= len(sc.s) || sc.s[sc.i] == ']' {
-				sc.i++
-				return
-			}
-			if sc.s[sc.i] == ',' {
-				sc.i++
-				continue
-			}
-			elem := &tomlEntry{key: sc.i}
-			elemLabel := label + "[" + itoa(n) + "]"
-			sc.value(elemLabel, elem)
-			if elem.value.raw == "" {
-				elem.value = tomlToken{off: elem.key}
-			}
-			e.elems = append(e.elems, elem.value)
-			n++
-		}
-	case '{':
-		sc.i++
-		for sc.i < len(sc.s) {
-			sc.skipSpaceNewlinesComments()
-			if sc.i >= len(sc.s) {
-				return
-			}
-			switch sc.s[sc.i] {
-			case '}':
-				sc.i++
-				return
-			case ',':
-				sc.i++
-				continue
-			}
-			before := sc.i
-			sc.keyValue(label)
-			if sc.i == before {
-				sc.i++ // never loop on a character the scanner does not expect
-			}
-		}
-	default:
-		for sc.i < len(sc.s) && strings.IndexByte(",]}#\r\n", sc.s[sc.i]) < 0 {
-			sc.i++
-		}
-		e.value = tomlToken{off: start, raw: strings.TrimRight(sc.s[start:sc.i], " \t")}
-	}
-}
-
-// stringToken skips one string token of any of the four kinds.
-func (sc *tomlScanner) stringToken() {
-	q := sc.s[sc.i]
-	if strings.HasPrefix(sc.s[sc.i:], string([]byte{q, q, q})) {
-		delim := string([]byte{q, q, q})
-		sc.i += 3
-		for sc.i < len(sc.s) {
-			if q == '"' && sc.s[sc.i] == '\\' {
-				sc.i += 2
-				continue
-			}
-			if strings.HasPrefix(sc.s[sc.i:], delim) {
-				sc.i += 3
-				// Up to two more quotes belong to the content (TOML 1.0).
-				for k := 0; k < 2 && sc.i < len(sc.s) && sc.s[sc.i] == q; k++ {
-					sc.i++
-				}
-				return
-			}
-			sc.i++
-		}
-		return
-	}
-	sc.i++
-	for sc.i < len(sc.s) {
-		c := sc.s[sc.i]
-		if q == '"' && c == '\\' {
-			sc.i += 2
-			continue
-		}
-		sc.i++
-		if c == q || c == '\n' {
-			return
-		}
-	}
-}
-
-// keyParts reads a possibly dotted, possibly quoted key.
-func (sc *tomlScanner) keyParts() []string {
-	var parts []string
-	for {
-		sc.skipSpace()
-		if sc.i >= len(sc.s) {
-			return parts
-		}
-		c := sc.s[sc.i]
-		switch {
-		case c == '"' || c == '\'':
-			start := sc.i
-			sc.stringToken()
-			raw := sc.s[start:sc.i]
-			parts = append(parts, unquoteKey(raw))
-		case isBareKeyChar(c):
-			start := sc.i
-			for sc.i < len(sc.s) && isBareKeyChar(sc.s[sc.i]) {
-				sc.i++
-			}
-			parts = append(parts, sc.s[start:sc.i])
-		default:
-			return parts
-		}
-		sc.skipSpace()
-		if sc.i < len(sc.s) && sc.s[sc.i] == '.' {
-			sc.i++
-			continue
-		}
-		return parts
-	}
-}
-
-func unquoteKey(raw string) string {
-	if len(raw) < 2 {
-		return raw
-	}
-	inner := raw[1 : len(raw)-1]
-	if raw[0] == '\'' || !strings.Contains(inner, `\`) {
-		return inner
-	}
-	var b strings.Builder
-	for i := 0; i < len(inner); i++ {
-		if inner[i] == '\\' && i+1 < len(inner) {
-			i++
-			switch inner[i] {
-			case 'n':
-				b.WriteByte('\n')
-			case 't':
-				b.WriteByte('\t')
-			case 'u', 'U':
-				n := 4
-				if inner[i] == 'U' {
-					n = 8
-				}
-				b.WriteRune(hexRune(inner, i+1, n))
-				i += n
-			default:
-				b.WriteByte(inner[i])
-			}
-			continue
-		}
-		b.WriteByte(inner[i])
-	}
-	return b.String()
-}
-
-func isBareKeyChar(c byte) bool {
-	return c == '_' || c == '-' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
-}
-
-func (sc *tomlScanner) skipSpace() {
-	for sc.i < len(sc.s) && (sc.s[sc.i] == ' ' || sc.s[sc.i] == '\t') {
-		sc.i++
-	}
-}
-
-func (sc *tomlScanner) skipSpaceNewlines() {
-	for sc.i < len(sc.s) {
-		switch sc.s[sc.i] {
-		case ' ', '\t', '\r', '\n':
-			sc.i++
-		case '#':
-			sc.skipToLineEnd()
-		default:
-			return
-		}
-	}
-}
-
-func (sc *tomlScanner) skipSpaceNewlinesComments() { sc.skipSpaceNewlines() }
-
-// skipToLineEnd moves past the rest of the line (a comment, or nothing).
-func (sc *tomlScanner) skipToLineEnd() {
-	if j := strings.IndexByte(sc.s[sc.i:], '\n'); j >= 0 {
-		sc.i += j + 1
-	} else {
-		sc.i = len(sc.s)
-	}
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

@@ -314,26 +314,6 @@ func TestOAuth2RefreshToken(t *testing.T) {
 	}
 }
 
-func TestRawOffset(t *testing.T) {
-	tests := []struct {
-		raw    string
-		offset int
-		want   int
-	}{
-		{`'abc'`, 2, 3},
-		{`"abc"`, 0, 1},
-		{`"a\"b"`, 2, 4},                  // decoded a"b: b is at raw 4
-		{`"\u00e9x"`, 2, 7},               // é is 2 bytes decoded, 6 raw
-		{"'''\nab\ncd'''", 3, 7},          // newline after ''' trimmed
-		{"\"\"\"a \\\n   b\"\"\"", 2, 10}, // line-ending backslash drops the white space
-	}
-	for _, tc := range tests {
-		if got := rawOffset(tc.raw, tc.offset); got != tc.want {
-			t.Errorf("rawOffset(%q, %d) = %d, want %d", tc.raw, tc.offset, got, tc.want)
-		}
-	}
-}
-
 // FuzzParse checks that no file makes the loader panic, and that a file it
 // rejects gets at least one problem.
 func FuzzParse(f *testing.F) {

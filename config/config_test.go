@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func TestExamplesLoad(t *testing.T) {
 	}
 }
 
-// TestExamplesDocumentEveryKey checks that every key the loader takes is
+// TestExamplesDocumentEveryKey checks that every key of the key table is
 // shown, set or commented out, in rules.example.toml or examples/.
 func TestExamplesDocumentEveryKey(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "examples", "*.toml"))
@@ -203,13 +204,78 @@ func TestExamplesDocumentEveryKey(t *testing.T) {
 		}
 		docs.Write(src)
 	}
-	for _, table := range []string{"", "account", "rule"} {
-		for _, key := range knownKeys(table) {
-			k := regexp.QuoteMeta(key)
-			re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
-			if !re.MatchString(docs.String()) {
-				t.Errorf("key %q of [%s] is in no example configuration", key, table)
+	for _, key := range Keys() {
+		k := regexp.QuoteMeta(key.Name)
+		// Keys of the top level, [[account]] and [[rule]] start a line;
+		// those of inline tables (secrets, oauth2) may follow a "{" or ",".
+		re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
+		if key.Table != "" && key.Table != "account" && key.Table != "rule" {
+			re = regexp.MustCompile(`(?m)(^#?|[{,])[ \t]*` + k + `[ \t]*=`)
+		}
+		if !re.MatchString(docs.String()) {
+			t.Errorf("key %q of [%s] is in no example configuration", key.Name, key.Table)
+		}
+	}
+}
+
+// TestKeyTableMatchesFileShape checks that the key table and the structs
+// the loader decodes into name the same keys, table by table, and that
+// every key has a type and a doc line.
+func TestKeyTableMatchesFileShape(t *testing.T) {
+	shapes := map[string]reflect.Type{
+		"":               reflect.TypeOf(fileConfig{}),
+		"account":        reflect.TypeOf(fileAccount{}),
+		"account.oauth2": reflect.TypeOf(fileOAuth2{}),
+		"secret":         reflect.TypeOf(fileSecret{}),
+		"rule":           reflect.TypeOf(fileRule{}),
+	}
+	for table, typ := range shapes {
+		var fields []string
+		for i := 0; i < typ.NumField(); i++ {
+			fields = append(fields, typ.Field(i).Tag.Get("toml"))
+		}
+		var keys []string
+		for _, k := range Keys() {
+			if k.Table == table {
+				keys = append(keys, k.Name)
 			}
+		}
+		slices.Sort(fields)
+		slices.Sort(keys)
+		if !slices.Equal(fields, keys) {
+			t.Errorf("table %q: key table has %q, file shape %v has %q", table, keys, typ, fields)
+		}
+	}
+	for _, k := range Keys() {
+		if _, ok := shapes[k.Table]; !ok {
+			t.Errorf("key %q: table %q has no file shape", k.Name, k.Table)
+		}
+		if k.Type == "" || k.Doc == "" {
+			t.Errorf("key %q of [%s]: Type %q, Doc %q; want both", k.Name, k.Table, k.Type, k.Doc)
+		}
+	}
+	for _, path := range []string{"account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token"} {
+		if !slices.Equal(knownKeys(path), knownKeys("secret")) {
+			t.Errorf("knownKeys(%q) = %q, want the secret keys", path, knownKeys(path))
+		}
+	}
+}
+
+// TestKeyTableDurationDefaults checks that the defaults the key table
+// documents for durations are the ones the loader uses.
+func TestKeyTableDurationDefaults(t *testing.T) {
+	want := map[string]time.Duration{
+		"poll_interval": DefaultPollInterval,
+		"idle_restart":  DefaultIdleRestart,
+		"timeout":       DefaultTimeout,
+	}
+	for _, k := range Keys() {
+		if k.Type != "duration" {
+			continue
+		}
+		d, err := time.ParseDuration(k.Default)
+		if err != nil || d != want[k.Name] {
+			t.Errorf("key %q: Default %q = %v, %v; want %v", k.Name, k.Default, d, err, want[k.Name])
 		}
 	}
 }

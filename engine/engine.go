@@ -1,9 +1,10 @@
-// Package engine runs mailrules: it loads the configuration, connects to
-// each account, finds the messages that are new since the last pass, fetches
-// exactly what the rules read, evaluates the rules while the fetch streams,
-// hands the decisions to the actions package and records progress in the
-// state store. Run does one pass (for cron); Watch keeps going, waiting for
-// new mail with IDLE or polling, and reconnects after faults.
+// Package engine runs mailrules on a configuration that package config
+// loaded ([config.Config]): it connects to each account, finds the messages
+// that are new since the last pass, fetches exactly what the rules read,
+// evaluates the rules while the fetch streams, hands the decisions to the
+// actions package and records progress in the state store. Run does one
+// pass (for cron); Watch keeps going, waiting for new mail with IDLE or
+// polling, and reconnects after faults.
 package engine
 
 import (
@@ -18,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/config"
 )
 
 // Options changes how the engine runs. A nil *Options is the zero value.
@@ -46,7 +48,7 @@ type Options struct {
 
 // Engine carries out passes for a loaded configuration.
 type Engine struct {
-	cfg   *Config
+	cfg   *config.Config
 	store *Store
 	log   *zap.Logger
 	opts  Options
@@ -67,7 +69,7 @@ func (e *Engine) printPlan(heading string, plan *actions.Plan) {
 
 // New returns an engine for cfg that records progress in store and logs to
 // log. A nil opts is equivalent to a zero Options.
-func New(cfg *Config, store *Store, log *zap.Logger, opts *Options) *Engine {
+func New(cfg *config.Config, store *Store, log *zap.Logger, opts *Options) *Engine {
 	e := &Engine{cfg: cfg, store: store, log: log}
 	if opts != nil {
 		e.opts = *opts
@@ -119,7 +121,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // over every message (run --all) of each of acct's mailboxes is wanted, so
 // that a run --all stopped before it reached a mailbox is completed by the
 // next run instead of being taken for a first pass.
-func (e *Engine) recordFullPass(acct *Account) error {
+func (e *Engine) recordFullPass(acct *config.Account) error {
 	for _, mailbox := range acct.Mailboxes {
 		st, _, err := e.store.Get(acct.Name, mailbox)
 		if err != nil {
@@ -136,7 +138,7 @@ func (e *Engine) recordFullPass(acct *Account) error {
 	return nil
 }
 
-func (e *Engine) runAccount(ctx context.Context, acct *Account) error {
+func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 	log := e.log.With(zap.String("account", acct.Name))
 	var (
 		s    *session

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailrules/mailrules/config"
 )
 
 // passDurationBuckets are the upper bounds, in seconds, of the
@@ -96,7 +98,7 @@ func (m *Metrics) get(account, mailbox string) *mailboxMetrics {
 // healthWindow is how long a watched mailbox of acct may go without a sign
 // of life: three times the longer of its poll interval and IDLE restart
 // interval, and at least 30 minutes.
-func healthWindow(acct *Account) time.Duration {
+func healthWindow(acct *config.Account) time.Duration {
 	return max(3*max(acct.PollInterval, acct.IdleRestart), minHealthWindow)
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailrules/mailrules/config"
 )
 
 // fakeClock is a settable clock for Metrics.now.
@@ -297,7 +299,7 @@ func TestHealthWindow(t *testing.T) {
 		{time.Hour, 25 * time.Minute, 3 * time.Hour},
 	}
 	for _, tt := range tests {
-		if got := healthWindow(&Account{PollInterval: tt.poll, IdleRestart: tt.idle}); got != tt.want {
+		if got := healthWindow(&config.Account{PollInterval: tt.poll, IdleRestart: tt.idle}); got != tt.want {
 			t.Errorf("healthWindow(poll %s, idle_restart %s) = %s, want %s", tt.poll, tt.idle, got, tt.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -81,9 +82,9 @@ func TestFirstPassWithoutUIDNext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{Rules: set, Accounts: []*Account{{
+	cfg := &config.Config{Rules: set, Accounts: []*config.Account{{
 		Name: "a", Host: host, Port: portNum, TLS: "none", Username: "u",
-		Password: &Secret{Env: "MAILRULES_TEST_PASSWORD"}, Mailboxes: []string{"INBOX"},
+		Password: &config.Secret{Env: "MAILRULES_TEST_PASSWORD"}, Mailboxes: []string{"INBOX"},
 	}}}
 	store, err := OpenStore(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/imap/sasl"
 )
@@ -22,17 +23,17 @@ import (
 // connecting, logging in and each poll, and, as the client's ReadTimeout,
 // every command of a pass. A peer that vanishes while the connection idles
 // is noticed by TCP keepalive.
-func timeout(acct *Account) time.Duration {
+func timeout(acct *config.Account) time.Duration {
 	if acct.Timeout > 0 {
 		return acct.Timeout
 	}
-	return DefaultTimeout
+	return config.DefaultTimeout
 }
 
 // session is one logged-in connection of one account.
 type session struct {
 	e      *Engine
-	acct   *Account
+	acct   *config.Account
 	client *imap.Client
 	log    *zap.Logger
 	// dir remembers the server's mailboxes, hierarchy delimiter and Trash
@@ -56,12 +57,12 @@ type session struct {
 }
 
 // connect dials the account as configured and authenticates.
-func (e *Engine) connect(ctx context.Context, acct *Account) (*session, error) {
+func (e *Engine) connect(ctx context.Context, acct *config.Account) (*session, error) {
 	return e.connectWith(ctx, acct, nil)
 }
 
 // connectWith is connect with a handler for unsolicited updates (Watch).
-func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(imap.Update)) (*session, error) {
+func (e *Engine) connectWith(ctx context.Context, acct *config.Account, updates func(imap.Update)) (*session, error) {
 	log := e.log.With(zap.String("account", acct.Name))
 	opts := &imap.Options{
 		Trace:             e.opts.Trace,
@@ -78,12 +79,8 @@ func (e *Engine) connectWith(ctx context.Context, acct *Account, updates func(im
 		err error
 	)
 	addr := net.JoinHostPort(acct.Host, strconv.Itoa(acct.Port))
-	tlsCfg := &tls.Config{ServerName: acct.Host, InsecureSkipVerify: acct.TLSSkipVerify}
-	if acct.TLSCAFile != "" {
-		if tlsCfg.RootCAs, err = loadCAFile(acct.TLSCAFile); err != nil {
-			return nil, err
-		}
-	}
+	// RootCAs nil means the system's; the loader read tls_ca_file once.
+	tlsCfg := &tls.Config{ServerName: acct.Host, InsecureSkipVerify: acct.TLSSkipVerify, RootCAs: acct.TLSRootCAs}
 	switch {
 	case len(acct.Command) > 0:
 		c, err = imap.DialCommand(dctx, opts, acct.Command[0], acct.Command[1:]...)

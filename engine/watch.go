@@ -10,12 +10,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/imap"
 )
-
-// defaultPollInterval is how often a mailbox is checked with NOOP when the
-// server has no IDLE and the account sets no poll_interval.
-const defaultPollInterval = time.Minute
 
 // Watch runs until ctx is cancelled: every mailbox of every account gets its
 // own goroutine and connection, which does a pass, then waits for new mail
@@ -46,7 +43,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 
 // watchMailbox keeps one mailbox watched until ctx ends, reconnecting after
 // failures.
-func (e *Engine) watchMailbox(ctx context.Context, acct *Account, mailbox string) {
+func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox string) {
 	log := e.log.With(zap.String("account", acct.Name), zap.String("mailbox", mailbox))
 	b := newBackoff(e.opts.MinBackoff, e.opts.MaxBackoff)
 	for ctx.Err() == nil {
@@ -72,7 +69,7 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *Account, mailbox string
 // watchOnce connects, then alternates passes and waits until the connection
 // fails (returned) or ctx ends (nil). connected is called once the first
 // pass succeeded, to reset the reconnect backoff.
-func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, connected func()) (err error) {
+func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox string, connected func()) (err error) {
 	// Set by the client's reader when the server reports new messages
 	// outside IDLE (e.g. in a NOOP response while polling).
 	var changed atomic.Bool
@@ -122,11 +119,11 @@ func (e *Engine) watchOnce(ctx context.Context, acct *Account, mailbox string, c
 // sweepInterval is how often watch passes over a mailbox with scope = "all"
 // rules when no mail arrives: the account's idle_restart (25 minutes by
 // default), the rhythm at which IDLE is re-issued anyway.
-func sweepInterval(acct *Account) time.Duration {
+func sweepInterval(acct *config.Account) time.Duration {
 	if acct.IdleRestart > 0 {
 		return acct.IdleRestart
 	}
-	return DefaultIdleRestart
+	return config.DefaultIdleRestart
 }
 
 // wait returns when the server reports new mail, when ctx ends (nil), or
@@ -165,7 +162,7 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 func (s *session) poll(ctx context.Context, mailbox string, changed *atomic.Bool) error {
 	interval := s.acct.PollInterval
 	if interval <= 0 {
-		interval = defaultPollInterval
+		interval = config.DefaultPollInterval
 	}
 	for !changed.Load() {
 		if !sleep(ctx, interval) {

@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+	"github.com/mailrules/mailrules/internal/diag"
 )
 
 // Set is a compiled, immutable rule set. It is safe for concurrent use.
@@ -54,11 +55,11 @@ type rule struct {
 }
 
 // Compile checks and compiles specs, in order. It reports every problem at
-// once, as Problems.
+// once, as diag.Problems.
 func Compile(specs []Spec) (*Set, error) {
 	c := newCompiler()
 	set := &Set{shared: &shared{dec: c.dec, limit: defaultBodyLimit}}
-	seen := map[string]Position{}
+	seen := map[string]diag.Position{}
 	for i := range specs {
 		sp := &specs[i]
 		if sp.Name != "" {
@@ -172,7 +173,7 @@ type compiler struct {
 	funcs    map[string]*function
 	baseOpts []expr.Option
 	names    []string // for did-you-mean
-	problems Problems
+	problems diag.Problems
 }
 
 func newCompiler() *compiler {
@@ -216,12 +217,12 @@ func newCompiler() *compiler {
 // varFuncName is the internal function a variable is rewritten to call.
 func varFuncName(name string) string { return "$" + name }
 
-func (c *compiler) problem(sp *Spec, pos Position, format string, args ...any) {
-	c.problems = append(c.problems, Problem{Pos: pos, Rule: sp.Name, Msg: fmt.Sprintf(format, args...)})
+func (c *compiler) problem(sp *Spec, pos diag.Position, format string, args ...any) {
+	c.problems = append(c.problems, diag.Problem{Pos: pos, Rule: sp.Name, Msg: fmt.Sprintf(format, args...)})
 }
 
 // locate finds the position of a byte offset inside a field's value.
-func locate(sp *Spec, field string, index, offset int) Position {
+func locate(sp *Spec, field string, index, offset int) diag.Position {
 	if sp.Loc != nil {
 		if p, ok := sp.Loc.Locate(field, index, offset); ok {
 			return p

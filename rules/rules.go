@@ -17,8 +17,9 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/mailrules/mailrules/internal/diag"
 )
 
 // Scope says which messages of a mailbox a rule looks at.
@@ -31,29 +32,6 @@ const (
 	ScopeAll Scope = "all"
 )
 
-// Position is a place in a configuration file. Line and Col start at 1;
-// zero means unknown.
-type Position struct {
-	File      string
-	Line, Col int
-}
-
-// String formats the position as FILE:LINE:COL, leaving out unknown parts.
-func (p Position) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		if b.Len() > 0 {
-			b.WriteByte(':')
-		}
-		fmt.Fprintf(&b, "%d", p.Line)
-		if p.Col > 0 {
-			fmt.Fprintf(&b, ":%d", p.Col)
-		}
-	}
-	return b.String()
-}
-
 // Locator maps an offset inside a decoded string value of a rule back to
 // the configuration file, so that an error in the middle of a condition
 // points at the right column even when the TOML string had escapes or
@@ -61,61 +39,28 @@ func (p Position) String() string {
 // index the element for array values (0 otherwise), offset a byte offset in
 // the decoded value. ok is false when the position is unknown.
 type Locator interface {
-	Locate(field string, index, offset int) (pos Position, ok bool)
+	Locate(field string, index, offset int) (pos diag.Position, ok bool)
 }
 
 // Spec is one rule as written in the configuration.
 type Spec struct {
 	Name      string
-	When      string   // expr condition, must evaluate to a bool
-	Move      string   // destination mailbox template, "/"-separated; final
-	Copy      []string // mailbox templates to copy to
-	Flag      []string // flags (keywords or \System flags) to add
-	Unflag    []string // flags to remove
-	Seen      *bool    // true: add \Seen; false: remove \Seen; nil: leave alone
-	Delete    bool     // move to the account's Trash; final
-	Expunge   bool     // remove permanently; final
-	Stop      bool     // end processing of the message after this rule
-	Accounts  []string // limit to these accounts (empty: all)
-	Mailboxes []string // limit to these mailboxes (empty: the account's)
-	Scope     Scope    // "" means ScopeNew
-	Pos       Position // where the rule starts ([[rule]] line)
+	When      string        // expr condition, must evaluate to a bool
+	Move      string        // destination mailbox template, "/"-separated; final
+	Copy      []string      // mailbox templates to copy to
+	Flag      []string      // flags (keywords or \System flags) to add
+	Unflag    []string      // flags to remove
+	Seen      *bool         // true: add \Seen; false: remove \Seen; nil: leave alone
+	Delete    bool          // move to the account's Trash; final
+	Expunge   bool          // remove permanently; final
+	Stop      bool          // end processing of the message after this rule
+	Accounts  []string      // limit to these accounts (empty: all)
+	Mailboxes []string      // limit to these mailboxes (empty: the account's)
+	Scope     Scope         // "" means ScopeNew
+	Pos       diag.Position // where the rule starts ([[rule]] line)
 
 	// Loc, when set, locates positions inside the rule's string values.
 	Loc Locator
-}
-
-// Problem is one thing wrong with a configuration or a rule.
-type Problem struct {
-	Pos  Position
-	Rule string // rule (or account) name; may be empty
-	Msg  string
-}
-
-// String formats the problem as FILE:LINE:COL: rule "NAME": message.
-func (p Problem) String() string {
-	var b strings.Builder
-	if s := p.Pos.String(); s != "" {
-		b.WriteString(s)
-		b.WriteString(": ")
-	}
-	if p.Rule != "" {
-		fmt.Fprintf(&b, "rule %q: ", p.Rule)
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
-
-// Problems is a list of problems; it implements error.
-type Problems []Problem
-
-// Error joins the problems, one a line.
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
 }
 
 // Needs says what the IMAP side must fetch for a rule set to be evaluated.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailrules/mailrules/internal/diag"
 )
 
 func bptr(b bool) *bool { return &b }
@@ -201,12 +203,12 @@ func TestFor(t *testing.T) {
 // fakeLocator places every field on line 10 of x.toml, value at column 20.
 type fakeLocator struct{}
 
-func (fakeLocator) Locate(field string, index, offset int) (Position, bool) {
-	return Position{File: "x.toml", Line: 10 + index, Col: 20 + offset}, true
+func (fakeLocator) Locate(field string, index, offset int) (diag.Position, bool) {
+	return diag.Position{File: "x.toml", Line: 10 + index, Col: 20 + offset}, true
 }
 
 func TestCompileProblems(t *testing.T) {
-	pos := Position{File: "x.toml", Line: 3, Col: 1}
+	pos := diag.Position{File: "x.toml", Line: 3, Col: 1}
 	tests := []struct {
 		spec Spec
 		want string
@@ -237,9 +239,9 @@ func TestCompileProblems(t *testing.T) {
 		tc.spec.Pos = pos
 		tc.spec.Loc = fakeLocator{}
 		_, err := Compile([]Spec{tc.spec})
-		var ps Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) || len(ps) == 0 {
-			t.Errorf("Compile(%+v) = %v, want Problems", tc.spec, err)
+			t.Errorf("Compile(%+v) = %v, want diag.Problems", tc.spec, err)
 			continue
 		}
 		if got := ps[0].String(); got != tc.want {
@@ -254,9 +256,9 @@ func TestCompileReportsEverything(t *testing.T) {
 		{Name: "a", When: `true`, Move: "Y"},
 		{Name: "c", When: `frm`, Move: "{sizee}"},
 	})
-	var ps Problems
+	var ps diag.Problems
 	if !errors.As(err, &ps) {
-		t.Fatalf("Compile = %v, want Problems", err)
+		t.Fatalf("Compile = %v, want diag.Problems", err)
 	}
 	if len(ps) != 4 {
 		t.Fatalf("Compile reported %d problems, want 4:\n%v", len(ps), err)

@@ -8,21 +8,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/rules"
 )
 
 // configFlag adds the -c flag to fs.
 func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("c", engine.DefaultConfigPath(), "configuration `file`")
+	return fs.String("c", config.DefaultConfigPath(), "configuration `file`")
 }
 
 // loadConfig loads path and prints its problems to stderr. ok is false
 // when the configuration cannot be used.
-func loadConfig(path string, stderr io.Writer) (*engine.Config, bool) {
-	cfg, err := engine.Load(path)
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(path)
 	if err != nil {
-		var ps rules.Problems
+		var ps diag.Problems
 		if errors.As(err, &ps) {
 			for _, p := range ps {
 				fmt.Fprintln(stderr, p)
@@ -34,7 +36,6 @@ func loadConfig(path string, stderr io.Writer) (*engine.Config, bool) {
 		return nil, false
 	}
 	for _, w := range cfg.Warnings {
-		w.Msg = "warning: " + w.Msg
 		fmt.Fprintln(stderr, w)
 	}
 	return cfg, true

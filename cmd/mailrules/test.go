@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/internal/termtext"
 	"github.com/mailrules/mailrules/rules"
 )
@@ -142,8 +142,8 @@ treated as new mail.
 }
 
 // pickAccount chooses the account and mailbox to evaluate as.
-func pickAccount(cfg *engine.Config, account, mailbox string) (string, string, error) {
-	var acct *engine.Account
+func pickAccount(cfg *config.Config, account, mailbox string) (string, string, error) {
+	var acct *config.Account
 	if account == "" {
 		acct = cfg.Accounts[0]
 	} else {

@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/rules"
 	"github.com/mailrules/mailrules/test/bench/corpus"
 )
 
 // loadRules compiles a rule set the way mailrules does: through a config
-// file read by engine.Load.
+// file read by config.Load.
 func loadRules(tb testing.TB, rulesTOML string) *rules.Set {
 	tb.Helper()
 	p := filepath.Join(tb.TempDir(), "config.toml")
@@ -25,9 +25,9 @@ func loadRules(tb testing.TB, rulesTOML string) *rules.Set {
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	c, err := engine.Load(p)
+	c, err := config.Load(p)
 	if err != nil {
-		tb.Fatalf("engine.Load(bench rules): %v", err)
+		tb.Fatalf("config.Load(bench rules): %v", err)
 	}
 	return c.Rules
 }

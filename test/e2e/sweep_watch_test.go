@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/engine"
 	"github.com/mailrules/mailrules/imap"
 )
@@ -26,7 +27,7 @@ move  = "Flagged"
 `, "")
 	e.appendMessages("INBOX", message{id: "later-flagged@x"}, message{id: "plain@x"})
 	t.Setenv(passwordEnv, e.user.Password)
-	cfg, err := engine.Load(e.config)
+	cfg, err := config.Load(e.config)
 	if err != nil {
 		t.Fatal(err)
 	}

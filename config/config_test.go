@@ -1,4 +1,4 @@
-package engine
+package config
 
 import (
 	"context"
@@ -10,12 +10,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/internal/golden"
-	"github.com/mailrules/mailrules/rules"
 )
 
 func checkGolden(t *testing.T, name, got string) {
@@ -33,9 +34,9 @@ func TestLoadProblemsGolden(t *testing.T) {
 		if cfg != nil || err == nil {
 			t.Fatalf("Load(%s) = %v, %v; want problems", path, cfg, err)
 		}
-		var ps rules.Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) {
-			t.Fatalf("Load(%s) error %T is not rules.Problems", path, err)
+			t.Fatalf("Load(%s) error %T is not diag.Problems", path, err)
 		}
 		checkGolden(t, name+".golden", ps.Error()+"\n")
 	}
@@ -190,7 +191,7 @@ func TestExamplesLoad(t *testing.T) {
 	}
 }
 
-// TestExamplesDocumentEveryKey checks that every key the loader takes is
+// TestExamplesDocumentEveryKey checks that every key of the key table is
 // shown, set or commented out, in rules.example.toml or examples/.
 func TestExamplesDocumentEveryKey(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "examples", "*.toml"))
@@ -203,13 +204,78 @@ func TestExamplesDocumentEveryKey(t *testing.T) {
 		}
 		docs.Write(src)
 	}
-	for _, table := range []string{"", "account", "rule"} {
-		for _, key := range knownKeys(table) {
-			k := regexp.QuoteMeta(key)
-			re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
-			if !re.MatchString(docs.String()) {
-				t.Errorf("key %q of [%s] is in no example configuration", key, table)
+	for _, key := range Keys() {
+		k := regexp.QuoteMeta(key.Name)
+		// Keys of the top level, [[account]] and [[rule]] start a line;
+		// those of inline tables (secrets, oauth2) may follow a "{" or ",".
+		re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
+		if key.Table != "" && key.Table != "account" && key.Table != "rule" {
+			re = regexp.MustCompile(`(?m)(^#?|[{,])[ \t]*` + k + `[ \t]*=`)
+		}
+		if !re.MatchString(docs.String()) {
+			t.Errorf("key %q of [%s] is in no example configuration", key.Name, key.Table)
+		}
+	}
+}
+
+// TestKeyTableMatchesFileShape checks that the key table and the structs
+// the loader decodes into name the same keys, table by table, and that
+// every key has a type and a doc line.
+func TestKeyTableMatchesFileShape(t *testing.T) {
+	shapes := map[string]reflect.Type{
+		"":               reflect.TypeOf(fileConfig{}),
+		"account":        reflect.TypeOf(fileAccount{}),
+		"account.oauth2": reflect.TypeOf(fileOAuth2{}),
+		"secret":         reflect.TypeOf(fileSecret{}),
+		"rule":           reflect.TypeOf(fileRule{}),
+	}
+	for table, typ := range shapes {
+		var fields []string
+		for i := 0; i < typ.NumField(); i++ {
+			fields = append(fields, typ.Field(i).Tag.Get("toml"))
+		}
+		var keys []string
+		for _, k := range Keys() {
+			if k.Table == table {
+				keys = append(keys, k.Name)
 			}
+		}
+		slices.Sort(fields)
+		slices.Sort(keys)
+		if !slices.Equal(fields, keys) {
+			t.Errorf("table %q: key table has %q, file shape %v has %q", table, keys, typ, fields)
+		}
+	}
+	for _, k := range Keys() {
+		if _, ok := shapes[k.Table]; !ok {
+			t.Errorf("key %q: table %q has no file shape", k.Name, k.Table)
+		}
+		if k.Type == "" || k.Doc == "" {
+			t.Errorf("key %q of [%s]: Type %q, Doc %q; want both", k.Name, k.Table, k.Type, k.Doc)
+		}
+	}
+	for _, path := range []string{"account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token"} {
+		if !slices.Equal(knownKeys(path), knownKeys("secret")) {
+			t.Errorf("knownKeys(%q) = %q, want the secret keys", path, knownKeys(path))
+		}
+	}
+}
+
+// TestKeyTableDurationDefaults checks that the defaults the key table
+// documents for durations are the ones the loader uses.
+func TestKeyTableDurationDefaults(t *testing.T) {
+	want := map[string]time.Duration{
+		"poll_interval": DefaultPollInterval,
+		"idle_restart":  DefaultIdleRestart,
+		"timeout":       DefaultTimeout,
+	}
+	for _, k := range Keys() {
+		if k.Type != "duration" {
+			continue
+		}
+		d, err := time.ParseDuration(k.Default)
+		if err != nil || d != want[k.Name] {
+			t.Errorf("key %q: Default %q = %v, %v; want %v", k.Name, k.Default, d, err, want[k.Name])
 		}
 	}
 }
@@ -314,26 +380,6 @@ func TestOAuth2RefreshToken(t *testing.T) {
 	}
 }
 
-func TestRawOffset(t *testing.T) {
-	tests := []struct {
-		raw    string
-		offset int
-		want   int
-	}{
-		{`'abc'`, 2, 3},
-		{`"abc"`, 0, 1},
-		{`"a\"b"`, 2, 4},                  // decoded a"b: b is at raw 4
-		{`"\u00e9x"`, 2, 7},               // é is 2 bytes decoded, 6 raw
-		{"'''\nab\ncd'''", 3, 7},          // newline after ''' trimmed
-		{"\"\"\"a \\\n   b\"\"\"", 2, 10}, // line-ending backslash drops the white space
-	}
-	for _, tc := range tests {
-		if got := rawOffset(tc.raw, tc.offset); got != tc.want {
-			t.Errorf("rawOffset(%q, %d) = %d, want %d", tc.raw, tc.offset, got, tc.want)
-		}
-	}
-}
-
 // FuzzParse checks that no file makes the loader panic, and that a file it
 // rejects gets at least one problem.
 func FuzzParse(f *testing.F) {
@@ -355,9 +401,9 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		var ps rules.Problems
+		var ps diag.Problems
 		if !errors.As(err, &ps) || len(ps) == 0 {
-			t.Fatalf("parse error %v (%T) is not a non-empty rules.Problems", err, err)
+			t.Fatalf("parse error %v (%T) is not a non-empty diag.Problems", err, err)
 		}
 	})
 }

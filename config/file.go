@@ -1,0 +1,147 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The file's shape. decodeFields fills these one key at a time, by their
+// toml tags; it reports keys keyTable does not list as unknown and values
+// of the wrong type as problems. Every key of keyTable has a field here.
+type fileConfig struct {
+	State   string        `toml:"state"`
+	Account []fileAccount `toml:"account"`
+	Rule    []fileRule    `toml:"rule"`
+}
+
+type fileAccount struct {
+	Name          string         `toml:"name"`
+	Host          string         `toml:"host"`
+	Port          int            `toml:"port"`
+	TLS           *string        `toml:"tls"`
+	Username      string         `toml:"username"`
+	Password      toml.Primitive `toml:"password"`
+	OAuth2        toml.Primitive `toml:"oauth2"`
+	Auth          string         `toml:"auth"`
+	Command       argv           `toml:"command"`
+	Mailboxes     stringList     `toml:"mailboxes"`
+	Trash         string         `toml:"trash"`
+	Expunge       bool           `toml:"expunge"`
+	AllowInsecure bool           `toml:"allow_insecure"`
+	TLSSkipVerify bool           `toml:"tls_skip_verify"`
+	TLSCAFile     string         `toml:"tls_ca_file"`
+	PollInterval  string         `toml:"poll_interval"`
+	IdleRestart   string         `toml:"idle_restart"`
+	Timeout       string         `toml:"timeout"`
+	Subscribe     bool           `toml:"subscribe"`
+}
+
+type fileSecret struct {
+	Env     string `toml:"env"`
+	File    string `toml:"file"`
+	Command argv   `toml:"command"`
+}
+
+type fileOAuth2 struct {
+	TokenCommand argv           `toml:"token_command"`
+	ClientID     string         `toml:"client_id"`
+	ClientSecret toml.Primitive `toml:"client_secret"`
+	RefreshToken toml.Primitive `toml:"refresh_token"`
+	TokenURL     string         `toml:"token_url"`
+	Scopes       stringList     `toml:"scopes"`
+}
+
+type fileRule struct {
+	Name      string     `toml:"name"`
+	When      string     `toml:"when"`
+	Move      string     `toml:"move"`
+	Copy      stringList `toml:"copy"`
+	Flag      stringList `toml:"flag"`
+	Unflag    stringList `toml:"unflag"`
+	Seen      *bool      `toml:"seen"`
+	Delete    bool       `toml:"delete"`
+	Expunge   bool       `toml:"expunge"`
+	Stop      bool       `toml:"stop"`
+	Accounts  stringList `toml:"accounts"`
+	Mailboxes stringList `toml:"mailboxes"`
+	Scope     string     `toml:"scope"`
+}
+
+// stringList is a TOML array of strings; a single string is accepted too.
+type stringList []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (l *stringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = stringList{x}
+		return nil
+	case []any:
+		out := make(stringList, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("element %d is %s, want a string", i+1, tomlTypeName(e))
+			}
+			out = append(out, s)
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("got %s, want a string or an array of strings", tomlTypeName(v))
+}
+
+// argv is a command: an array is the argument vector, a string is run with
+// sh -c.
+type argv []string
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (a *argv) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		if strings.TrimSpace(x) == "" {
+			return errors.New("empty command")
+		}
+		*a = argv{"sh", "-c", x}
+		return nil
+	case []any:
+		if len(x) == 0 {
+			return errors.New("empty command")
+		}
+		out := make(argv, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("argument %d is %s, want a string", i+1, tomlTypeName(e))
+			}
+			out = append(out, s)
+		}
+		*a = out
+		return nil
+	}
+	return fmt.Errorf("got %s, want a string (run with sh -c) or an array of arguments", tomlTypeName(v))
+}
+
+func tomlTypeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	case time.Time:
+		return "a date-time"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,108 @@
+package config
+
+import "slices"
+
+// Key describes one key of the configuration file. The loader takes
+// exactly the keys of [Keys]: any other is reported as unknown, with the
+// closest known key of its table as a suggestion, and a test checks that
+// rules.example.toml or examples/ shows every one of them.
+type Key struct {
+	// Table is where the key goes: "" for the top level, "account" and
+	// "rule" for [[account]] and [[rule]], "account.oauth2" for an
+	// account's oauth2 table, "secret" for the tables that say where a
+	// secret comes from (password, oauth2.client_secret,
+	// oauth2.refresh_token).
+	Table string
+	Name  string
+	Type  string // the TOML value it takes, in words
+	// Default is what leaving the key out means, in words; "" when the key
+	// is required or leaving it out means nothing.
+	Default string
+	Doc     string // one line
+}
+
+// keyTable is every key the loader takes, table by table, in the order
+// rules.example.toml introduces them. The file shape (fileConfig and the
+// structs it holds) has one field for each; TestKeyTableMatchesFileShape
+// checks that the two agree.
+var keyTable = []Key{
+	{"", "state", "string (a path)", "~/.local/state/mailrules/state.db ($XDG_STATE_HOME)", "state database, relative to the config file's directory"},
+	{"", "account", "array of tables", "", "the IMAP accounts the rules run on"},
+	{"", "rule", "array of tables", "", "the rules, applied in file order"},
+
+	{"account", "name", "string", "", "the account's name, for rules, logs and state; unique"},
+	{"account", "host", "string", "", "IMAP server host name; give host or command"},
+	{"account", "port", "integer", "993 with tls = \"implicit\", 143 otherwise", "IMAP server port"},
+	{"account", "tls", "string", "implicit", "implicit (TLS from the start), starttls, or none (loopback or allow_insecure only)"},
+	{"account", "username", "string", "", "login name; required with host"},
+	{"account", "password", "string or secret table", "", "{ env = ... }, { file = ... } or { command = ... }; a plaintext string only in a file only its owner can read"},
+	{"account", "oauth2", "table", "", "how to get an OAuth 2.0 token: token_command, or client_id, refresh_token and token_url"},
+	{"account", "auth", "string", "plain login, or xoauth2 with oauth2", "SASL mechanism: plain, login, xoauth2 or oauthbearer"},
+	{"account", "command", "string or array of strings", "", "talk IMAP to a local process's stdin/stdout instead of host; a string runs with sh -c"},
+	{"account", "mailboxes", "string or array of strings", "[\"INBOX\"]", "mailboxes run and watch look at, /-separated"},
+	{"account", "trash", "string", "the server's \\Trash mailbox (SPECIAL-USE), or Trash", "where delete moves messages"},
+	{"account", "expunge", "boolean", "false", "allow the bare EXPUNGE fallback on servers without UIDPLUS"},
+	{"account", "allow_insecure", "boolean", "false", "permit a password over an unencrypted connection to a host that is not loopback"},
+	{"account", "tls_skip_verify", "boolean", "false", "do not verify the server certificate (testing only)"},
+	{"account", "tls_ca_file", "string (a path)", "the system's certificates", "PEM certificates to trust, relative to the config file's directory"},
+	{"account", "poll_interval", "duration", "1m", "how often to check with NOOP when the server has no IDLE; at least 1s"},
+	{"account", "idle_restart", "duration", "25m", "how long an IDLE lasts before it is re-issued; 1m to 29m"},
+	{"account", "timeout", "duration", "2m", "how long to wait for the server before giving up on the connection; at most 1h"},
+	{"account", "subscribe", "boolean", "false", "subscribe to mailboxes the rules create"},
+
+	{"secret", "env", "string", "", "an environment variable holds the secret"},
+	{"secret", "file", "string (a path)", "", "a file holds the secret (a final newline is dropped), relative to the config file's directory"},
+	{"secret", "command", "string or array of strings", "", "the first line a command prints is the secret; a string runs with sh -c"},
+
+	{"account.oauth2", "token_command", "string or array of strings", "", "a command that prints a fresh access token"},
+	{"account.oauth2", "client_id", "string", "", "OAuth 2.0 client for the refresh-token grant"},
+	{"account.oauth2", "client_secret", "secret table", "none (a public client)", "client secret for the refresh-token grant"},
+	{"account.oauth2", "refresh_token", "secret table", "", "refresh token for the refresh-token grant"},
+	{"account.oauth2", "token_url", "string", "", "token endpoint: https://, or http:// to a loopback host"},
+	{"account.oauth2", "scopes", "string or array of strings", "", "scopes to ask for"},
+
+	{"rule", "name", "string", "", "the rule's name, for logs and summaries; unique"},
+	{"rule", "when", "string", "", "an expr condition on the message"},
+	{"rule", "move", "string", "", "mailbox (template) to move the message to; ends processing"},
+	{"rule", "copy", "string or array of strings", "", "mailboxes (templates) to copy the message to"},
+	{"rule", "flag", "string or array of strings", "", "flags to add"},
+	{"rule", "unflag", "string or array of strings", "", "flags to remove"},
+	{"rule", "seen", "boolean", "leave \\Seen alone", "true adds \\Seen, false removes it"},
+	{"rule", "delete", "boolean", "false", "move the message to the account's trash; ends processing"},
+	{"rule", "expunge", "boolean", "false", "remove the message permanently; ends processing"},
+	{"rule", "stop", "boolean", "false", "end processing of the message after this rule"},
+	{"rule", "accounts", "string or array of strings", "every account", "limit the rule to these accounts"},
+	{"rule", "mailboxes", "string or array of strings", "the account's mailboxes", "limit the rule to these mailboxes"},
+	{"rule", "scope", "string", "new", "new: only messages that arrived since the last pass; all: the whole mailbox"},
+}
+
+// Keys returns every key the configuration file takes, table by table.
+func Keys() []Key { return slices.Clone(keyTable) }
+
+// keyTableOf names the table of keyTable that the table at path (as
+// toml.Key.String names it: "account", "account.password") takes its keys
+// from.
+func keyTableOf(path string) string {
+	switch path {
+	case "account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token":
+		return "secret"
+	}
+	return path
+}
+
+// knownKeys lists the names of the keys the table at path takes.
+func knownKeys(path string) []string {
+	table := keyTableOf(path)
+	var out []string
+	for _, k := range keyTable {
+		if k.Table == table {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// isKnownKey reports whether the table at path takes the key name.
+func isKnownKey(path, name string) bool {
+	return slices.Contains(knownKeys(path), name)
+}

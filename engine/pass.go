@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -649,10 +650,10 @@ func hasActions(r *rules.Result) bool {
 func decide(uid uint32, fetched []byte, res rules.Result, dryRun bool) actions.Decision {
 	d := actions.Decision{UID: uid, Result: res}
 	if dryRun {
-		sum := rules.Summarize(fetched)
+		sum := message.Summarize(fetched)
 		d.MessageID, d.From, d.Subject = sum.MessageID, sum.From, sum.Subject
 	} else {
-		d.MessageID = rules.MessageID(fetched)
+		d.MessageID = message.ID(fetched)
 	}
 	return d
 }

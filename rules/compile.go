@@ -13,6 +13,8 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 // Set is a compiled, immutable rule set. It is safe for concurrent use.
@@ -25,7 +27,7 @@ type Set struct {
 
 // shared is what a Set and the subsets made by For have in common.
 type shared struct {
-	dec   *decoder
+	dec   *message.Decoder
 	pool  sync.Pool // *evalState
 	limit bodyLimit
 }
@@ -57,7 +59,7 @@ type rule struct {
 // once, as Problems.
 func Compile(specs []Spec) (*Set, error) {
 	c := newCompiler()
-	set := &Set{shared: &shared{dec: c.dec, limit: defaultBodyLimit}}
+	set := &Set{shared: &shared{dec: c.dec, limit: message.DefaultBodyLimit}}
 	seen := map[string]Position{}
 	for i := range specs {
 		sp := &specs[i]
@@ -167,7 +169,7 @@ func sameMailbox(a, b string) bool {
 
 // compiler holds what compiling every rule shares.
 type compiler struct {
-	dec      *decoder
+	dec      *message.Decoder
 	vars     map[string]*variable
 	funcs    map[string]*function
 	baseOpts []expr.Option
@@ -176,7 +178,7 @@ type compiler struct {
 }
 
 func newCompiler() *compiler {
-	c := &compiler{dec: newDecoder(), vars: map[string]*variable{}, funcs: map[string]*function{}}
+	c := &compiler{dec: message.NewDecoder(), vars: map[string]*variable{}, funcs: map[string]*function{}}
 	c.baseOpts = []expr.Option{expr.Env(exprEnv{})}
 	for _, v := range variables() {
 		v := v
@@ -527,7 +529,7 @@ func (v *collector) Visit(node *ast.Node) {
 		}
 		arg, isConst := constString(n.Arguments[0])
 		switch {
-		case f.headerArg && isConst && !validFieldName(arg):
+		case f.headerArg && isConst && !message.ValidFieldName(arg):
 			st.problems = append(st.problems, exprProblem{n.Arguments[0].Location().From,
 				fmt.Sprintf("%s(%q): not a valid header field name", f.name, arg)})
 		case f.durationArg && isConst:

@@ -339,7 +339,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			sum.Errors++
 			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
 		}
-		if hasActions(&res) {
+		if res.HasActions() {
 			builder.Add(decide(m.UID, data, res, e.opts.DryRun))
 		}
 		return nil
@@ -637,10 +637,6 @@ func dropFlagNoops(r *rules.Result, flags []string) {
 	}
 	r.AddFlags = slices.DeleteFunc(r.AddFlags, func(fc rules.FlagChange) bool { return has(fc.Flag) })
 	r.RemoveFlags = slices.DeleteFunc(r.RemoveFlags, func(fc rules.FlagChange) bool { return !has(fc.Flag) })
-}
-
-func hasActions(r *rules.Result) bool {
-	return len(r.AddFlags) > 0 || len(r.RemoveFlags) > 0 || len(r.Copies) > 0 || r.Final != nil
 }
 
 // decide copies what the plan keeps of a message out of the fetch buffer,

@@ -83,25 +83,13 @@ func Compile(specs []Spec) (*Set, error) {
 
 // finish computes the set's needs and scope summary from its rules.
 func (s *Set) finish() {
-	var n Needs
-	hdrs := map[string]bool{}
+	list := make([]Needs, len(s.rules))
 	s.hasAll = false
-	for _, r := range s.rules {
-		for _, h := range r.needs.Headers {
-			hdrs[h] = true
-		}
-		n.AllHeaders = n.AllHeaders || r.needs.AllHeaders
-		n.Flags = n.Flags || r.needs.Flags
-		n.InternalDate = n.InternalDate || r.needs.InternalDate
-		n.Size = n.Size || r.needs.Size
-		n.Body = n.Body || r.needs.Body
+	for i, r := range s.rules {
+		list[i] = r.needs
 		s.hasAll = s.hasAll || r.scopeAll
 	}
-	for h := range hdrs {
-		n.Headers = append(n.Headers, h)
-	}
-	sort.Strings(n.Headers)
-	s.needs = n
+	s.needs = mergeNeeds(list)
 }
 
 // For returns the subset of rules that apply to the account and mailbox
@@ -357,6 +345,8 @@ func (c *compiler) checkFlag(sp *Spec, field string, i int, f string) (string, b
 	return f, true
 }
 
+// mergeNeeds combines what several rules or expressions need: the union of
+// their header names (sorted, unique) and of their other needs.
 func mergeNeeds(list []Needs) Needs {
 	var n Needs
 	seen := map[string]bool{}

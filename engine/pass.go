@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -340,7 +341,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			sum.Errors++
 			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
 		}
-		if hasActions(&res) {
+		if res.HasActions() {
 			builder.Add(decide(m.UID, data, res, e.opts.DryRun))
 		}
 		return nil
@@ -667,10 +668,6 @@ func dropFlagNoops(r *rules.Result, flags []string) {
 	r.RemoveFlags = slices.DeleteFunc(r.RemoveFlags, func(fc rules.FlagChange) bool { return !has(fc.Flag) })
 }
 
-func hasActions(r *rules.Result) bool {
-	return len(r.AddFlags) > 0 || len(r.RemoveFlags) > 0 || len(r.Copies) > 0 || r.Final != nil
-}
-
 // decide copies what the plan keeps of a message out of the fetch buffer,
 // which is only valid during the fetch callback: the Message-ID for the
 // action log, and for a dry run's listing From and Subject too. fetched is
@@ -678,10 +675,10 @@ func hasActions(r *rules.Result) bool {
 func decide(uid uint32, fetched []byte, res rules.Result, dryRun bool) actions.Decision {
 	d := actions.Decision{UID: uid, Result: res}
 	if dryRun {
-		sum := rules.Summarize(fetched)
+		sum := message.Summarize(fetched)
 		d.MessageID, d.From, d.Subject = sum.MessageID, sum.From, sum.Subject
 	} else {
-		d.MessageID = rules.MessageID(fetched)
+		d.MessageID = message.ID(fetched)
 	}
 	return d
 }

@@ -13,7 +13,9 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+
 	"github.com/mailrules/mailrules/internal/diag"
+	"github.com/mailrules/mailrules/message"
 )
 
 // Set is a compiled, immutable rule set. It is safe for concurrent use.
@@ -26,7 +28,7 @@ type Set struct {
 
 // shared is what a Set and the subsets made by For have in common.
 type shared struct {
-	dec   *decoder
+	dec   *message.Decoder
 	pool  sync.Pool // *evalState
 	limit bodyLimit
 }
@@ -58,7 +60,7 @@ type rule struct {
 // once, as diag.Problems.
 func Compile(specs []Spec) (*Set, error) {
 	c := newCompiler()
-	set := &Set{shared: &shared{dec: c.dec, limit: defaultBodyLimit}}
+	set := &Set{shared: &shared{dec: c.dec, limit: message.DefaultBodyLimit}}
 	seen := map[string]diag.Position{}
 	for i := range specs {
 		sp := &specs[i]
@@ -82,25 +84,13 @@ func Compile(specs []Spec) (*Set, error) {
 
 // finish computes the set's needs and scope summary from its rules.
 func (s *Set) finish() {
-	var n Needs
-	hdrs := map[string]bool{}
+	list := make([]Needs, len(s.rules))
 	s.hasAll = false
-	for _, r := range s.rules {
-		for _, h := range r.needs.Headers {
-			hdrs[h] = true
-		}
-		n.AllHeaders = n.AllHeaders || r.needs.AllHeaders
-		n.Flags = n.Flags || r.needs.Flags
-		n.InternalDate = n.InternalDate || r.needs.InternalDate
-		n.Size = n.Size || r.needs.Size
-		n.Body = n.Body || r.needs.Body
+	for i, r := range s.rules {
+		list[i] = r.needs
 		s.hasAll = s.hasAll || r.scopeAll
 	}
-	for h := range hdrs {
-		n.Headers = append(n.Headers, h)
-	}
-	sort.Strings(n.Headers)
-	s.needs = n
+	s.needs = mergeNeeds(list)
 }
 
 // For returns the subset of rules that apply to the account and mailbox
@@ -168,7 +158,7 @@ func sameMailbox(a, b string) bool {
 
 // compiler holds what compiling every rule shares.
 type compiler struct {
-	dec      *decoder
+	dec      *message.Decoder
 	vars     map[string]*variable
 	funcs    map[string]*function
 	baseOpts []expr.Option
@@ -177,7 +167,7 @@ type compiler struct {
 }
 
 func newCompiler() *compiler {
-	c := &compiler{dec: newDecoder(), vars: map[string]*variable{}, funcs: map[string]*function{}}
+	c := &compiler{dec: message.NewDecoder(), vars: map[string]*variable{}, funcs: map[string]*function{}}
 	c.baseOpts = []expr.Option{expr.Env(exprEnv{})}
 	for _, v := range variables() {
 		v := v
@@ -356,6 +346,8 @@ func (c *compiler) checkFlag(sp *Spec, field string, i int, f string) (string, b
 	return f, true
 }
 
+// mergeNeeds combines what several rules or expressions need: the union of
+// their header names (sorted, unique) and of their other needs.
 func mergeNeeds(list []Needs) Needs {
 	var n Needs
 	seen := map[string]bool{}
@@ -528,7 +520,7 @@ func (v *collector) Visit(node *ast.Node) {
 		}
 		arg, isConst := constString(n.Arguments[0])
 		switch {
-		case f.headerArg && isConst && !validFieldName(arg):
+		case f.headerArg && isConst && !message.ValidFieldName(arg):
 			st.problems = append(st.problems, exprProblem{n.Arguments[0].Location().From,
 				fmt.Sprintf("%s(%q): not a valid header field name", f.name, arg)})
 		case f.durationArg && isConst:

@@ -3,32 +3,9 @@ package rules
 import (
 	"strings"
 	"time"
+
+	"github.com/mailrules/mailrules/message"
 )
-
-// Address is one mailbox address of a header such as From or To. In rule
-// expressions its fields are name, addr, local and domain.
-type Address struct {
-	Name   string `expr:"name"`   // display name, decoded; may be empty
-	Addr   string `expr:"addr"`   // local@domain as written (domain lower-cased)
-	Local  string `expr:"local"`  // part before the last @
-	Domain string `expr:"domain"` // part after the last @, lower-case
-}
-
-// String formats the address as "Name <addr>" or just addr.
-func (a Address) String() string {
-	if a.Name == "" {
-		return a.Addr
-	}
-	return a.Name + " <" + a.Addr + ">"
-}
-
-// Attachment describes a non-text part of a message. In rule expressions its
-// fields are filename, contentType and size.
-type Attachment struct {
-	Filename    string `expr:"filename"`    // decoded; may be empty
-	ContentType string `expr:"contentType"` // lower-case media type, e.g. "application/pdf"
-	Size        int    `expr:"size"`        // decoded size in bytes (of what was fetched)
-}
 
 // exprEnv is the type the conditions are checked against. Every message
 // value is reached through a function of $env (the per-message state), which
@@ -41,9 +18,9 @@ type exprEnv struct{}
 type evalEnv struct {
 	msg    *Message
 	now    time.Time
-	dec    *decoder
+	dec    *message.Decoder
 	body   bodyLimit
-	hdr    headerIndex
+	hdr    message.Header
 	parsed bool // hdr filled
 
 	// cached values, boxed once so that repeated reads do not allocate
@@ -53,7 +30,7 @@ type evalEnv struct {
 
 	bodyDone    bool
 	bodyText    string
-	attachments []Attachment
+	attachments []message.Attachment
 }
 
 type headerCacheEntry struct {
@@ -69,7 +46,7 @@ func (e *evalEnv) reset(msg *Message, now time.Time) {
 	e.msg = msg
 	e.now = now
 	e.parsed = false
-	e.hdr.reset()
+	e.hdr.Reset()
 	clear(e.cache[:])
 	clear(e.hcache)
 	e.hcache = e.hcache[:0]
@@ -78,13 +55,13 @@ func (e *evalEnv) reset(msg *Message, now time.Time) {
 	e.attachments = nil
 }
 
-func (e *evalEnv) headers() *headerIndex {
+func (e *evalEnv) headers() *message.Header {
 	if !e.parsed {
 		raw := e.msg.Header
 		if len(raw) == 0 && len(e.msg.Raw) > 0 {
-			raw, _ = splitHeader(e.msg.Raw)
+			raw, _ = message.SplitHeader(e.msg.Raw)
 		}
-		e.hdr.parseInPlace(raw)
+		e.hdr.ParseInPlace(raw)
 		e.parsed = true
 	}
 	return &e.hdr
@@ -98,10 +75,10 @@ func (e *evalEnv) headerValue(name string) string {
 			return e.hcache[i].value.(string)
 		}
 	}
-	raw, ok := e.headers().first(name)
+	raw, ok := e.headers().Lookup(name)
 	v := ""
 	if ok {
-		v = e.dec.decodeText(raw)
+		v = e.dec.Text(raw)
 	}
 	e.hcache = append(e.hcache, headerCacheEntry{name: name, value: v})
 	return v
@@ -124,24 +101,24 @@ func (e *evalEnv) headerValues(name string) any {
 			return e.hcache[i].value
 		}
 	}
-	raws := e.headers().all(name)
+	raws := e.headers().Values(name)
 	vs := make([]string, len(raws))
 	for i, raw := range raws {
-		vs[i] = e.dec.decodeText(raw)
+		vs[i] = e.dec.Text(raw)
 	}
 	var boxed any = vs
 	e.hcache = append(e.hcache, headerCacheEntry{name: name, value: boxed, all: true})
 	return boxed
 }
 
-func (e *evalEnv) addresses(field string) []Address {
+func (e *evalEnv) addresses(field string) []message.Address {
 	h := e.headers()
-	var out []Address
-	for _, raw := range h.all(field) {
-		out = append(out, parseAddressList(raw, e.dec)...)
+	var out []message.Address
+	for _, raw := range h.Values(field) {
+		out = append(out, e.dec.AddressList(raw)...)
 	}
 	if out == nil {
-		out = []Address{}
+		out = []message.Address{}
 	}
 	return out
 }
@@ -171,8 +148,8 @@ func (e *evalEnv) loadBody() {
 		return
 	}
 	e.bodyDone = true
-	e.bodyText, e.attachments = parseBody(e.msg.Raw, e.dec, int(e.body))
+	e.bodyText, e.attachments = e.dec.Body(e.msg.Raw, int(e.body))
 	if e.attachments == nil {
-		e.attachments = []Attachment{}
+		e.attachments = []message.Attachment{}
 	}
 }

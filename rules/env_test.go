@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 var testNow = time.Date(2024, 6, 15, 12, 0, 0, 0, time.UTC)
@@ -20,7 +22,7 @@ func loadMessage(t testing.TB, name string, flags ...string) *Message {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hdr, _ := splitHeader(data)
+	hdr, _ := message.SplitHeader(data)
 	return &Message{
 		Account: "personal", Mailbox: "INBOX", UID: 42, Flags: flags,
 		InternalDate: time.Date(2023, 3, 1, 8, 0, 0, 0, time.UTC), Size: int64(len(data)),
@@ -37,7 +39,7 @@ func evalValue(t *testing.T, msg *Message, src string) any {
 	if prog == nil {
 		t.Fatalf("compile %q: %v", src, c.problems)
 	}
-	env := &evalEnv{dec: c.dec, body: defaultBodyLimit}
+	env := &evalEnv{dec: c.dec, body: message.DefaultBodyLimit}
 	env.reset(msg, testNow)
 	var m vm.VM
 	out, err := m.Run(prog, env)
@@ -153,59 +155,6 @@ func TestHeaderOnlyMessage(t *testing.T) {
 	}
 }
 
-func TestAddressListFallback(t *testing.T) {
-	dec := newDecoder()
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{`a@example.com`, []string{"a@example.com"}},
-		{`"Doe, J." <j@Example.COM>`, []string{"j@example.com"}},
-		{`team: a@x.org, b@y.org;`, []string{"a@x.org", "b@y.org"}},
-		{`undisclosed-recipients:;`, nil},
-		{`a@x.org,, ,b@y.org`, []string{"a@x.org", "b@y.org"}},
-		{`Joe (comment) <joe@x.org>, <@route:bad>, MAILER-DAEMON`, []string{"joe@x.org", "MAILER-DAEMON"}},
-		{`=?utf-8?q?J=C3=B6rg?= <j@x.org>; extra`, []string{"j@x.org", "extra"}},
-	}
-	for _, tc := range tests {
-		var got []string
-		for _, a := range parseAddressList(tc.in, dec) {
-			got = append(got, a.Addr)
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("parseAddressList(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestCharsets(t *testing.T) {
-	tests := []struct {
-		charset string
-		in      []byte
-		want    string
-	}{
-		{"UTF-8", []byte("héllo"), "héllo"},
-		{"iso-8859-1", []byte{'c', 'a', 'f', 0xe9}, "café"},
-		{"latin1", []byte{0x80}, "€"}, // WHATWG: latin1 means windows-1252
-		{"ISO_8859-15", []byte{0xa4}, "€"},
-		{"iso-8859-2", []byte{0xb1}, "ą"},
-		{"iso-8859-5", []byte{0xbf, 0xe0, 0xd8}, "При"},
-		{"iso-8859-7", []byte{0xe1}, "α"},
-		{"windows-1250", []byte{0x9a}, "š"},
-		{"cp1251", []byte{0xcf, 0xf0, 0xe8}, "При"},
-		{"windows-1253", []byte{0xe1}, "α"},
-		{"koi8-r", []byte{0xf0, 0xd2, 0xc9}, "При"},
-		{"KOI8-U", []byte{0xa4}, "є"},
-		{"x-unknown", []byte("ok\xe9"), "oké"},
-		{"x-unknown", []byte("oké"), "oké"},
-	}
-	for _, tc := range tests {
-		if got := convertCharset(tc.charset, tc.in); got != tc.want {
-			t.Errorf("convertCharset(%q, %q) = %q, want %q", tc.charset, tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestHelpers(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
@@ -260,18 +209,6 @@ func TestHelpers(t *testing.T) {
 	} {
 		if got := containsFold(tc.s, tc.sub); got != tc.want {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
-		}
-	}
-	for _, tc := range []struct{ in, id, name string }{
-		{`"Go nuts" <golang-nuts.googlegroups.com>`, "golang-nuts.googlegroups.com", "golang-nuts"},
-		{`<Dev.Lists.Example.ORG>`, "dev.lists.example.org", "dev"},
-		{`plain-id.example.com`, "plain-id.example.com", "plain-id"},
-		{`Some list <weird/list id.example>`, "weird/list id.example", "weird-list-id"},
-		{``, "", ""},
-	} {
-		id := listID(tc.in)
-		if id != tc.id || listName(id) != tc.name {
-			t.Errorf("listID(%q) = %q (name %q), want %q (name %q)", tc.in, id, listName(id), tc.id, tc.name)
 		}
 	}
 }

@@ -132,6 +132,12 @@ func hasTarget(list []Target, mb string) bool {
 	return false
 }
 
+// HasActions reports whether the result changes anything: a flag to add or
+// remove, a copy or a final action. Matched rules alone change nothing.
+func (r Result) HasActions() bool {
+	return len(r.AddFlags) > 0 || len(r.RemoveFlags) > 0 || len(r.Copies) > 0 || r.Final != nil
+}
+
 // String summarises a result in one line, e.g. "flag \Flagged; copy Backup;
 // move Lists/go".
 func (r Result) String() string {

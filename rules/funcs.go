@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 // varIndex numbers the message variables for the per-message cache.
@@ -80,7 +82,7 @@ type function struct {
 
 var (
 	typString    = new(func(any) string)
-	typAddresses = new(func(any) []Address)
+	typAddresses = new(func(any) []message.Address)
 	typTime      = new(func(any) time.Time)
 	typDuration  = new(func(any) time.Duration)
 	typInt       = new(func(any) int)
@@ -117,27 +119,27 @@ func variables() []variable {
 			doc: "Sender addresses"},
 		{name: "recipients", index: varRecipients, typ: typAddresses, need: need{headers: []string{"BCC", "CC", "TO"}},
 			compute: func(e *evalEnv) any {
-				var out []Address
+				var out []message.Address
 				out = append(out, e.addresses("To")...)
 				out = append(out, e.addresses("Cc")...)
 				out = append(out, e.addresses("Bcc")...)
 				if out == nil {
-					out = []Address{}
+					out = []message.Address{}
 				}
 				return out
 			},
 			doc: "To, Cc and Bcc addresses together"},
 		{name: "listId", index: varListID, typ: typString, need: need{headers: []string{"LIST-ID"}},
-			compute: func(e *evalEnv) any { return listID(e.headerValue("List-Id")) },
+			compute: func(e *evalEnv) any { return message.ParseListID(e.headerValue("List-Id")) },
 			doc:     "the id inside <...> of List-Id, lower-case"},
 		{name: "listName", index: varListName, typ: typString, need: need{headers: []string{"LIST-ID"}},
-			compute: func(e *evalEnv) any { return listName(listID(e.headerValue("List-Id"))) },
+			compute: func(e *evalEnv) any { return message.ListName(message.ParseListID(e.headerValue("List-Id"))) },
 			doc:     "a folder-safe short name from List-Id"},
 		{name: "messageId", index: varMessageID, typ: typString, need: need{headers: []string{"MESSAGE-ID"}},
-			compute: func(e *evalEnv) any { return angleID(e.headerValue("Message-Id")) },
+			compute: func(e *evalEnv) any { return message.ParseMsgID(e.headerValue("Message-Id")) },
 			doc:     "Message-ID without the angle brackets"},
 		{name: "date", index: varDate, typ: typTime, need: need{headers: []string{"DATE"}},
-			compute: func(e *evalEnv) any { return parseDate(e.headerValue("Date")) },
+			compute: func(e *evalEnv) any { return message.ParseDate(e.headerValue("Date")) },
 			doc:     "Date header (zero time when missing or unreadable)"},
 		{name: "internalDate", index: varInternalDate, typ: typTime, need: need{internalDate: true},
 			compute: func(e *evalEnv) any { return e.internalDate() },
@@ -175,13 +177,15 @@ func variables() []variable {
 		{name: "body", index: varBody, typ: typString, need: need{body: true},
 			compute: func(e *evalEnv) any { e.loadBody(); return e.bodyText },
 			doc:     "text of the first text part, decoded, size-limited"},
-		{name: "attachments", index: varAttachments, typ: new(func(any) []Attachment), need: need{body: true},
+		{name: "attachments", index: varAttachments, typ: new(func(any) []message.Attachment), need: need{body: true},
 			compute: func(e *evalEnv) any { e.loadBody(); return e.attachments },
 			doc:     "non-text parts: filename, contentType, size"},
 	}
 }
 
-var spamHeaders = []string{"X-RSPAMD-SCORE", "X-SPAM-SCORE", "X-SPAM-STATUS"}
+// spamHeaders are the fields spamScore() reads. Made once: functions() runs
+// for every constant the SWEEP prefilter derives.
+var spamHeaders = message.SpamScoreFields()
 
 // functions returns the helper functions.
 func functions() []function {
@@ -195,7 +199,7 @@ func functions() []function {
 			doc: "every value of a header field, decoded"},
 		{name: "hasHeader", withEnv: true, headerArg: true, types: []any{new(func(any, string) bool)},
 			fn: func(e *evalEnv, a []any) (any, error) {
-				_, ok := e.headers().first(str(a[0]))
+				_, ok := e.headers().Lookup(str(a[0]))
 				return ok, nil
 			},
 			doc: "whether the message has the header field"},
@@ -207,7 +211,7 @@ func functions() []function {
 				if v := e.cache[varSpamScore]; v != nil {
 					return v, nil
 				}
-				v := any(spamScore(e))
+				v := any(message.SpamScore(e.headerValue))
 				e.cache[varSpamScore] = v
 				return v, nil
 			},

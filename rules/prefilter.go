@@ -9,6 +9,8 @@ import (
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 // FilterOp is the kind of a Filter node.
@@ -651,7 +653,7 @@ func (d *deriver) headerSource(n ast.Node) (headerSource, bool) {
 // field name (RFC 5322 section 3.6.8, printable ASCII without colon), here
 // also without quotes and backslashes.
 func searchableField(name string) bool {
-	return validFieldName(name) && !strings.ContainsAny(name, `:"\`)
+	return message.ValidFieldName(name) && !strings.ContainsAny(name, `:"\`)
 }
 
 // headerContains is the filter for "the decoded field contains s". IMAP

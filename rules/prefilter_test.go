@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 // sweepFilterOf compiles when as the only rule, with scope "all", and
@@ -292,11 +294,11 @@ func imapMatch(f *Filter, msg *Message, loc *time.Location) bool {
 	case FilterSmaller:
 		return msg.Size < f.Size
 	case FilterHeader:
-		var h headerIndex
-		h.parse(msg.Header)
-		dec := newDecoder()
-		for _, raw := range h.all(f.Header) {
-			if strings.Contains(asciiLower(dec.decodeText(raw)), asciiLower(f.Value)) {
+		var h message.Header
+		h.Parse(msg.Header)
+		dec := message.NewDecoder()
+		for _, raw := range h.Values(f.Header) {
+			if strings.Contains(asciiLower(dec.Text(raw)), asciiLower(f.Value)) {
 				return true
 			}
 		}

@@ -289,3 +289,21 @@ func TestEvaluateConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestResultHasActions(t *testing.T) {
+	for _, tc := range []struct {
+		res  Result
+		want bool
+	}{
+		{Result{}, false},
+		{Result{Matched: []string{"r"}, Errors: []error{&EvalError{Rule: "x"}}}, false},
+		{Result{AddFlags: []FlagChange{{Flag: `\Seen`}}}, true},
+		{Result{RemoveFlags: []FlagChange{{Flag: `\Seen`}}}, true},
+		{Result{Copies: []Target{{Mailbox: "Backup"}}}, true},
+		{Result{Final: &Final{Kind: FinalDelete}}, true},
+	} {
+		if got := tc.res.HasActions(); got != tc.want {
+			t.Errorf("%+v.HasActions() = %v, want %v", tc.res, got, tc.want)
+		}
+	}
+}

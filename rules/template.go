@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/mailrules/mailrules/message"
 )
 
 // template is a mailbox path with {expr} parts evaluated per message, such
@@ -164,7 +166,7 @@ func templateString(v any) (string, error) {
 		return "", nil
 	case time.Time:
 		return x.Format("2006-01-02"), nil
-	case Address:
+	case message.Address:
 		return x.Addr, nil
 	case int, int64, int32, uint32, uint64, float64, bool, time.Month, time.Weekday, time.Duration:
 		return fmt.Sprint(x), nil

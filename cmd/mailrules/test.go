@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/internal/termtext"
+	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -165,7 +166,7 @@ func pickAccount(cfg *config.Config, account, mailbox string) (string, string, e
 }
 
 func makeReport(m *localMessage, res rules.Result) testReport {
-	sum := rules.Summarize(m.msg.Header)
+	sum := message.Summarize(m.msg.Header)
 	r := testReport{Message: m.name, MessageID: sum.MessageID, From: sum.From, Subject: sum.Subject,
 		Matched: res.Matched, Actions: res.String()}
 	if r.Matched == nil {
@@ -326,10 +327,10 @@ func maildirFlags(name string) []string {
 // section 2.3.4), the internal date is the Maildir mtime, or the Date
 // header, or the file's mtime, or now.
 func newLocalMessage(name string, data []byte, mtime, now time.Time, flags []string) localMessage {
-	hdr, _ := splitHeaderBlock(data)
+	hdr, _ := message.SplitHeader(data)
 	internal := mtime
 	if !strings.Contains(filepath.ToSlash(name), "/cur/") && !strings.Contains(filepath.ToSlash(name), "/new/") {
-		if d := rules.MessageDate(hdr); !d.IsZero() {
+		if d := message.Date(hdr); !d.IsZero() {
 			internal = d
 		}
 	}
@@ -341,22 +342,4 @@ func newLocalMessage(name string, data []byte, mtime, now time.Time, flags []str
 		Flags: flags, InternalDate: internal, Size: int64(len(data) + bareLF),
 		Header: hdr, Raw: data, New: true,
 	}}
-}
-
-// splitHeaderBlock returns the header block including its terminating empty
-// line, and the body.
-func splitHeaderBlock(data []byte) ([]byte, []byte) {
-	for i := 0; i < len(data); i++ {
-		if data[i] != '\n' {
-			continue
-		}
-		rest := data[i+1:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("\r\n")):
-			return data[:i+3], data[i+3:]
-		case bytes.HasPrefix(rest, []byte("\n")):
-			return data[:i+2], data[i+2:]
-		}
-	}
-	return data, nil
 }

@@ -1,4 +1,4 @@
-package rules
+package message
 
 import (
 	"bytes"
@@ -12,17 +12,26 @@ import (
 	"strings"
 )
 
-// defaultBodyLimit is how much decoded body text rules see.
-const defaultBodyLimit = 64 << 10
+// DefaultBodyLimit is how much decoded body text Decoder.Body returns
+// when it is given no limit.
+const DefaultBodyLimit = 64 << 10
 
 // maxMIMEDepth bounds multipart nesting.
 const maxMIMEDepth = 20
+
+// Attachment describes a non-text part of a message. The expr tags name its
+// fields in rule expressions: filename, contentType and size.
+type Attachment struct {
+	Filename    string `expr:"filename"`    // decoded; may be empty
+	ContentType string `expr:"contentType"` // lower-case media type, e.g. "application/pdf"
+	Size        int    `expr:"size"`        // decoded size in bytes (of what was fetched)
+}
 
 // bodyParser walks a MIME tree (RFC 2045, RFC 2046) collecting the first
 // text part and the attachments. It is lenient: a truncated or malformed
 // message yields what could be read.
 type bodyParser struct {
-	dec         *decoder
+	dec         *Decoder
 	limit       int
 	plain, html string
 	havePlain   bool
@@ -30,23 +39,25 @@ type bodyParser struct {
 	attachments []Attachment
 }
 
-// parseBody returns the text of the first text/plain part (or, without one,
-// of the first text/html part with its markup removed), decoded from its
-// transfer encoding and charset and cut to limit bytes, and the message's
-// attachments.
-func parseBody(raw []byte, dec *decoder, limit int) (string, []Attachment) {
+// Body reads a whole message (header and body, possibly truncated). It
+// returns the text of the first text/plain part (or, without one, of the
+// first text/html part with its markup removed), decoded from its transfer
+// encoding and charset and cut to limit bytes (DefaultBodyLimit when limit
+// is 0 or less), and the message's attachments: the parts that are not
+// inline text/plain or text/html, with their decoded size. Other inline
+// text parts (text/calendar...) are neither.
+func (d *Decoder) Body(raw []byte, limit int) (string, []Attachment) {
 	if len(raw) == 0 {
 		return "", nil
 	}
 	if limit <= 0 {
-		limit = defaultBodyLimit
+		limit = DefaultBodyLimit
 	}
-	hdr, body := splitHeader(raw)
-	var idx headerIndex
-	idx.parse(hdr)
-	get := func(name string) string { v, _ := idx.first(name); return v }
-	p := &bodyParser{dec: dec, limit: limit}
-	p.walk(get, body, 0)
+	hdr, body := SplitHeader(raw)
+	var idx Header
+	idx.Parse(hdr)
+	p := &bodyParser{dec: d, limit: limit}
+	p.walk(idx.Get, body, 0)
 	text := p.plain
 	if !p.havePlain {
 		text = htmlToText(p.html)
@@ -55,25 +66,6 @@ func parseBody(raw []byte, dec *decoder, limit int) (string, []Attachment) {
 		text = strings.ToValidUTF8(text[:limit], "")
 	}
 	return text, p.attachments
-}
-
-// splitHeader splits a message at the first empty line.
-func splitHeader(raw []byte) (hdr, body []byte) {
-	if bytes.HasPrefix(raw, []byte("\r\n")) {
-		return nil, raw[2:]
-	}
-	if bytes.HasPrefix(raw, []byte("\n")) {
-		return nil, raw[1:]
-	}
-	i := bytes.Index(raw, []byte("\n\r\n"))
-	j := bytes.Index(raw, []byte("\n\n"))
-	switch {
-	case i >= 0 && (j < 0 || i < j):
-		return raw[:i+1], raw[i+3:]
-	case j >= 0:
-		return raw[:j+1], raw[j+2:]
-	}
-	return raw, nil
 }
 
 func (p *bodyParser) walk(get func(string) string, body []byte, depth int) {
@@ -102,7 +94,7 @@ func (p *bodyParser) walk(get func(string) string, body []byte, depth int) {
 	if filename == "" {
 		filename = params["name"]
 	}
-	filename = p.dec.decodeText(filename)
+	filename = p.dec.Text(filename)
 	isText := mediaType == "text/plain" || mediaType == "text/html"
 	if disposition != "attachment" && isText && filename == "" {
 		if mediaType == "text/plain" && !p.havePlain {

@@ -1,4 +1,4 @@
-package rules
+package message
 
 import (
 	"net/mail"
@@ -6,19 +6,38 @@ import (
 	"unicode/utf8"
 )
 
-// parseAddressList parses an address-list header value (RFC 5322 section
-// 3.4), groups included. When the strict parser gives up it falls back to a
-// lenient split on commas, so a malformed header yields whatever addresses
-// can be recognised and never an error.
-func parseAddressList(raw string, dec *decoder) []Address {
+// Address is one mailbox address of a header field such as From or To. The
+// expr tags name its fields in rule expressions: name, addr, local and
+// domain.
+type Address struct {
+	Name   string `expr:"name"`   // display name, decoded; may be empty
+	Addr   string `expr:"addr"`   // local@domain as written (domain lower-cased)
+	Local  string `expr:"local"`  // part before the last @
+	Domain string `expr:"domain"` // part after the last @, lower-case
+}
+
+// String formats the address as "Name <addr>" or just addr.
+func (a Address) String() string {
+	if a.Name == "" {
+		return a.Addr
+	}
+	return a.Name + " <" + a.Addr + ">"
+}
+
+// AddressList parses an address-list field value (RFC 5322 section 3.4),
+// groups included, and decodes the display names (RFC 2047, RFC 6532). When
+// the strict parser gives up it falls back to a lenient split on commas, so
+// a malformed field yields whatever addresses can be recognised and never
+// an error. It returns nil for an empty value.
+func (d *Decoder) AddressList(raw string) []Address {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return nil
 	}
-	if list, ok := simpleAddressList(raw, dec); ok {
+	if list, ok := simpleAddressList(raw, d); ok {
 		return list
 	}
-	p := mail.AddressParser{WordDecoder: &dec.wd}
+	p := mail.AddressParser{WordDecoder: &d.wd}
 	if list, err := p.ParseList(raw); err == nil {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
@@ -28,7 +47,7 @@ func parseAddressList(raw string, dec *decoder) []Address {
 	}
 	var out []Address
 	for _, part := range splitAddressList(raw) {
-		if a, ok := lenientAddress(part, &p, dec); ok {
+		if a, ok := lenientAddress(part, &p, d); ok {
 			out = append(out, a)
 		}
 	}
@@ -100,7 +119,7 @@ func splitAddressList(s string) []string {
 }
 
 // lenientAddress makes the best of one malformed address.
-func lenientAddress(part string, p *mail.AddressParser, dec *decoder) (Address, bool) {
+func lenientAddress(part string, p *mail.AddressParser, dec *Decoder) (Address, bool) {
 	if a, err := p.Parse(part); err == nil {
 		return makeAddress(a.Name, a.Address), true
 	}
@@ -136,19 +155,19 @@ func lenientAddress(part string, p *mail.AddressParser, dec *decoder) (Address, 
 
 // cleanName trims quotes and comment parentheses from a display name and
 // decodes encoded words.
-func cleanName(s string, dec *decoder) string {
+func cleanName(s string, dec *Decoder) string {
 	s = strings.TrimSpace(s)
 	s = strings.Trim(s, `"`)
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, "("), ")"))
 	s = strings.ReplaceAll(s, `\"`, `"`)
-	return dec.decodeText(s)
+	return dec.Text(s)
 }
 
 // simpleAddressList parses the common shapes quickly: addr, Name <addr>,
 // "Name" <addr>, separated by commas. ok is false for anything else
 // (comments, groups, quoted local parts, escapes), which the full parser
 // then handles.
-func simpleAddressList(raw string, dec *decoder) ([]Address, bool) {
+func simpleAddressList(raw string, dec *Decoder) ([]Address, bool) {
 	if strings.ContainsAny(raw, "():;\\[]") {
 		return nil, false
 	}
@@ -209,7 +228,7 @@ func simpleAddressList(raw string, dec *decoder) ([]Address, bool) {
 			return nil, false
 		}
 		if strings.Contains(name, "=?") {
-			name = dec.decodeText(name)
+			name = dec.Text(name)
 		} else if !utf8.ValidString(name) {
 			return nil, false
 		}

@@ -1,6 +1,6 @@
 // Code generated from Python's codec tables by a one-off script; DO NOT EDIT.
 
-package rules
+package message
 
 // charsetHighHalf returns the characters for bytes 0x80..0xFF of a single-byte
 // charset (canonical name), U+FFFD for undefined bytes, and false when the

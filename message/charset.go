@@ -1,4 +1,4 @@
-package rules
+package message
 
 import (
 	"bytes"
@@ -9,20 +9,20 @@ import (
 	"unicode/utf8"
 )
 
-// decoder turns header and body text in any of the supported charsets into
-// UTF-8. Supported: UTF-8, US-ASCII, ISO-8859-1 through -16 (except -12),
-// Windows-1250 through -1258, KOI8-R, KOI8-U, IBM866 and Macintosh (Mac
-// Roman), under their common aliases. Text in another charset (the
+// Decoder turns header and body text in any of the supported charsets (see
+// the package documentation) into UTF-8. Text in another charset (the
 // multi-byte East Asian ones, or a misspelt label) is kept when it is valid
 // UTF-8 and otherwise read as Windows-1252: it is never an error.
 //
-// A decoder is immutable and safe for concurrent use.
-type decoder struct {
+// Make one with NewDecoder. A Decoder is immutable and safe for concurrent
+// use.
+type Decoder struct {
 	wd mime.WordDecoder
 }
 
-func newDecoder() *decoder {
-	d := &decoder{}
+// NewDecoder returns a Decoder.
+func NewDecoder() *Decoder {
+	d := &Decoder{}
 	d.wd.CharsetReader = func(charset string, input io.Reader) (io.Reader, error) {
 		data, err := io.ReadAll(input)
 		if err != nil {
@@ -33,9 +33,11 @@ func newDecoder() *decoder {
 	return d
 }
 
-// decodeText decodes an unstructured header value: RFC 2047 encoded words
-// are decoded; raw 8-bit text that is not UTF-8 is read as Windows-1252.
-func (d *decoder) decodeText(raw string) string {
+// Text decodes an unstructured header value: RFC 2047 encoded words are
+// decoded, raw UTF-8 is kept (RFC 6532), and raw 8-bit text that is not
+// UTF-8 is read as Windows-1252. Invalid UTF-8 left after decoding becomes
+// U+FFFD.
+func (d *Decoder) Text(raw string) string {
 	if !strings.Contains(raw, "=?") {
 		if utf8.ValidString(raw) {
 			return raw

@@ -62,7 +62,7 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 	}
 	// The keys of the candidates, from the source.
 	want := make(map[uint32]string)
-	for _, set := range chunks(cand, 0) {
+	for _, set := range cand.Chunks(0) {
 		ex.command()
 		err := insp.UIDFetch(ctx, set, copyKeyItems, func(m *imap.FetchMessage) error {
 			if set.Contains(m.UID) {

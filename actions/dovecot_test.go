@@ -275,8 +275,8 @@ func TestDovecotSplit(t *testing.T) {
 		ds = append(ds, Decision{UID: uid, Result: r})
 	}
 	p := NewPlan("INBOX", ds)
-	if got := len(p.Steps[0].UIDs.String()); got < 2*maxSetBytes {
-		t.Fatalf("flag step's set is %d bytes, want over %d to exercise splitting", got, 2*maxSetBytes)
+	if got := len(p.Steps[0].UIDs.String()); got < 2*imap.MaxSetBytes {
+		t.Fatalf("flag step's set is %d bytes, want over %d to exercise splitting", got, 2*imap.MaxSetBytes)
 	}
 	rep, err := p.Execute(ctx, c2, nil)
 	if err != nil {

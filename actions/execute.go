@@ -128,9 +128,9 @@ type DestMark struct {
 // to use; it is not safe for concurrent use.
 type Directory struct {
 	listed   bool
-	existing map[string]bool
+	existing map[string]bool // mailboxKey(name) -> exists
 	delim    string
-	trash    string
+	trash    string // server name of the Trash, once resolved
 }
 
 // Report says what Execute did.
@@ -215,11 +215,6 @@ type StepReport struct {
 	Warnings []string
 }
 
-// maxSetBytes bounds the UID set of one command so that the whole command
-// line stays under about 8 KB (RFC 7162 section 4 recommends clients limit
-// lines to 8192 octets).
-const maxSetBytes = 7900
-
 // StepError is the error Execute returns when it cannot go on: the
 // connection failed, ctx ended, or a hook returned an error. Later steps did
 // not run; the failed step may have completed some of its commands (see its
@@ -249,14 +244,20 @@ func (e *StepError) Unwrap() error { return e.Err }
 // cannot go on. It always returns a non-nil Report.
 func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report, error) {
 	ex := &executor{
-		plan:     p,
-		mb:       mb,
-		report:   &Report{Mailbox: p.Mailbox, Rules: make(map[string]int)},
-		existing: make(map[string]bool),
-		counted:  make(map[string][]uint32),
+		plan:    p,
+		mb:      mb,
+		report:  &Report{Mailbox: p.Mailbox, Rules: make(map[string]int)},
+		counted: make(map[string][]uint32),
 	}
 	if opts != nil {
 		ex.opts = *opts
+	}
+	ex.dir = ex.opts.Directory
+	if ex.dir == nil {
+		ex.dir = &Directory{}
+	}
+	if ex.dir.existing == nil {
+		ex.dir.existing = make(map[string]bool)
 	}
 	ex.log = ex.opts.Logger
 	if ex.log == nil {
@@ -286,15 +287,13 @@ func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report,
 			return ex.report, &StepError{Mailbox: p.Mailbox, Step: i, Desc: st.String(), Err: fmt.Errorf("unknown step kind %q", st.Kind)}
 		}
 	}
-	if dir := ex.opts.Directory; dir != nil && dir.listed {
-		ex.existing, ex.delim, ex.trash = dir.existing, dir.delim, dir.trash
+	if ex.dir.listed {
+		ex.delim = ex.dir.delim
 	} else if needList {
 		if err := ex.listMailboxes(ctx); err != nil {
 			return ex.report, fmt.Errorf("actions on %q: %w", p.Mailbox, err)
 		}
-		if dir != nil {
-			*dir = Directory{listed: true, existing: ex.existing, delim: ex.delim, trash: ex.trash}
-		}
+		ex.dir.listed, ex.dir.delim = true, ex.delim
 	}
 
 	for i := range p.Steps {
@@ -336,16 +335,15 @@ func (ex *executor) finish() {
 
 // executor holds the state of one Execute call.
 type executor struct {
-	plan     *Plan
-	mb       Mailbox
-	opts     Options
-	log      *zap.Logger
-	report   *Report
-	step     *StepReport // the step being executed
-	delim    string
-	existing map[string]bool     // mailboxKey(name) -> exists
-	trash    string              // server name of the Trash, once resolved
-	counted  map[string][]uint32 // rule -> UIDs acted on, with repeats
+	plan    *Plan
+	mb      Mailbox
+	opts    Options
+	log     *zap.Logger
+	report  *Report
+	step    *StepReport // the step being executed
+	delim   string
+	dir     *Directory          // Options.Directory, or one for this call
+	counted map[string][]uint32 // rule -> UIDs acted on, with repeats
 	// stepRules are the (UID, rule) pairs of the step being executed,
 	// sorted by UID; built on first use.
 	stepRules []uidRule
@@ -388,7 +386,7 @@ func (ex *executor) listMailboxes(ctx context.Context) error {
 		if l.HasAttr(`\NonExistent`) {
 			continue
 		}
-		ex.existing[mailboxKey(l.Name)] = true
+		ex.dir.existing[mailboxKey(l.Name)] = true
 		if ex.opts.Delimiter == "" && ex.delim == "" && l.Delim != "" {
 			ex.delim = l.Delim
 		}
@@ -398,15 +396,15 @@ func (ex *executor) listMailboxes(ctx context.Context) error {
 	}
 	switch {
 	case ex.opts.Trash != "":
-		ex.trash = ex.opts.Trash
+		ex.dir.trash = ex.opts.Trash
 	case specialTrash != "":
-		ex.trash = specialTrash
-	case ex.opts.Prefix != "" && ex.existing[ex.opts.Prefix+"Trash"]:
-		ex.trash = ex.opts.Prefix + "Trash"
-	case ex.existing["Trash"]:
-		ex.trash = "Trash"
+		ex.dir.trash = specialTrash
+	case ex.opts.Prefix != "" && ex.dir.existing[ex.opts.Prefix+"Trash"]:
+		ex.dir.trash = ex.opts.Prefix + "Trash"
+	case ex.dir.existing["Trash"]:
+		ex.dir.trash = "Trash"
 	default:
-		ex.trash = MailboxName("Trash", ex.delim, ex.opts.Prefix)
+		ex.dir.trash = MailboxName("Trash", ex.delim, ex.opts.Prefix)
 	}
 	return nil
 }
@@ -414,7 +412,7 @@ func (ex *executor) listMailboxes(ctx context.Context) error {
 // destination maps a step's destination to the server's name.
 func (ex *executor) destination(st *Step) string {
 	if st.Kind == StepDelete {
-		return ex.trash
+		return ex.dir.trash
 	}
 	return MailboxName(st.Mailbox, ex.delim, ex.opts.Prefix)
 }
@@ -423,14 +421,14 @@ func (ex *executor) destination(st *Step) string {
 // known to exist. With force it creates name even if it was thought to exist
 // (after a NO [TRYCREATE]).
 func (ex *executor) ensureMailbox(ctx context.Context, name string, force bool) error {
-	if !force && ex.existing[mailboxKey(name)] {
+	if !force && ex.dir.existing[mailboxKey(name)] {
 		return nil
 	}
 	// RFC 3501 section 6.3.3: a server SHOULD create missing superiors
 	// itself, but not all do; create them first.
 	var parentErr error
 	for _, parent := range parents(name, ex.delim) {
-		if ex.existing[mailboxKey(parent)] {
+		if ex.dir.existing[mailboxKey(parent)] {
 			continue
 		}
 		if err := ex.create(ctx, parent); err != nil && parentErr == nil {
@@ -452,13 +450,13 @@ func (ex *executor) create(ctx context.Context, name string) error {
 	err := ex.mb.Create(ctx, name)
 	var ie *imap.Error
 	if err != nil && errors.As(err, &ie) && strings.EqualFold(ie.Code, "ALREADYEXISTS") {
-		ex.existing[mailboxKey(name)] = true
+		ex.dir.existing[mailboxKey(name)] = true
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("mailbox %q: %w", name, err)
 	}
-	ex.existing[mailboxKey(name)] = true
+	ex.dir.existing[mailboxKey(name)] = true
 	ex.report.Created = append(ex.report.Created, name)
 	ex.log.Info("created mailbox", zap.String("destination", name))
 	if ex.opts.Subscribe {
@@ -473,19 +471,6 @@ func (ex *executor) create(ctx context.Context, name string) error {
 		}
 	}
 	return nil
-}
-
-// chunks splits a step's UID set so that, with extra bytes of other
-// arguments, each command line stays under about 8 KB.
-func chunks(set imap.SeqSet, extra int) []imap.SeqSet {
-	budget := maxSetBytes - extra
-	if budget < 512 {
-		budget = 512
-	}
-	if len(set.String()) <= budget {
-		return []imap.SeqSet{set}
-	}
-	return set.Split(budget)
 }
 
 // run executes one step on the messages the earlier steps did not fail or
@@ -505,7 +490,7 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		for _, f := range st.Flags {
 			extra += len(f) + 1
 		}
-		for _, set := range chunks(uids, extra) {
+		for _, set := range uids.Chunks(extra) {
 			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error { return ex.store(ctx, set, op, st.Flags) })
 			if err != nil {
 				return err
@@ -517,7 +502,7 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 	case StepCopy:
 		dest := ex.destination(st)
 		ex.step.Mailbox = dest
-		if sameMailbox(dest, ex.plan.Mailbox) {
+		if imap.MailboxEqual(dest, ex.plan.Mailbox) {
 			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", setCount(uids), dest),
 				zap.String("destination", dest), zap.Stringer("uids", uids))
 			return nil
@@ -531,7 +516,7 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 	case StepMove, StepDelete:
 		dest := ex.destination(st)
 		ex.step.Mailbox = dest
-		if sameMailbox(dest, ex.plan.Mailbox) {
+		if imap.MailboxEqual(dest, ex.plan.Mailbox) {
 			if st.Kind == StepDelete {
 				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", setCount(uids), dest),
 					zap.String("destination", dest), zap.Stringer("uids", uids))
@@ -584,7 +569,7 @@ func (ex *executor) move(ctx context.Context, st *Step, uids imap.SeqSet, dest s
 				return err
 			}
 		}
-		for _, set := range chunks(toMove, 2*len(dest)) {
+		for _, set := range toMove.Chunks(2 * len(dest)) {
 			done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
 				return ex.retryCreate(ctx, dest, func() error {
 					ex.command()
@@ -635,7 +620,7 @@ func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, des
 			return nil, err
 		}
 	}
-	for _, set := range chunks(toCopy, 2*len(dest)) {
+	for _, set := range toCopy.Chunks(2 * len(dest)) {
 		done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error { return ex.copy(ctx, set, dest) })
 		if err != nil {
 			return nil, err
@@ -658,7 +643,7 @@ func (ex *executor) alreadyThere(uids imap.SeqSet, dest string) {
 // markDeleted sets \Deleted on uids and returns the messages it was set on.
 func (ex *executor) markDeleted(ctx context.Context, uids imap.SeqSet) (imap.SeqSet, error) {
 	var marked []uint32
-	for _, set := range chunks(uids, 0) {
+	for _, set := range uids.Chunks(0) {
 		done, err := ex.attempt(ctx, set, func(set imap.SeqSet) error {
 			return ex.store(ctx, set, imap.StoreAdd, []string{imap.FlagDeleted})
 		})
@@ -677,7 +662,7 @@ func (ex *executor) expunge(ctx context.Context, st *Step, uids imap.SeqSet, act
 	if len(uids) == 0 {
 		return nil
 	}
-	sets := chunks(uids, 0)
+	sets := uids.Chunks(0)
 	switch {
 	case ex.mb.Has(imap.CapUIDPlus):
 		for _, set := range sets {

@@ -2,6 +2,8 @@ package actions
 
 import (
 	"strings"
+
+	"github.com/mailrules/mailrules/imap"
 )
 
 // MailboxName maps a "/"-separated mailbox path, as rules write it, to the
@@ -30,7 +32,7 @@ func MailboxName(path, delim, prefix string) string {
 	if len(segs) == 0 {
 		return ""
 	}
-	if strings.EqualFold(segs[0], "INBOX") {
+	if imap.IsInbox(segs[0]) {
 		segs[0] = "INBOX"
 	}
 	sep := delim
@@ -53,22 +55,16 @@ func hasPrefixFold(name, prefix string) bool {
 	if strings.HasPrefix(name, prefix) {
 		return true
 	}
-	if len(name) >= 5 && len(prefix) >= 5 && strings.EqualFold(name[:5], "INBOX") && strings.EqualFold(prefix[:5], "INBOX") {
+	if len(name) >= 5 && len(prefix) >= 5 && imap.IsInbox(name[:5]) && imap.IsInbox(prefix[:5]) {
 		return name[5:] != "" && strings.HasPrefix(name[5:], prefix[5:])
 	}
 	return false
 }
 
-// sameMailbox reports whether two server mailbox names name the same
-// mailbox: equal, or both INBOX in any case (RFC 3501 section 5.1).
-func sameMailbox(a, b string) bool {
-	return a == b || (strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX"))
-}
-
 // mailboxKey is the key under which a mailbox name is cached: INBOX in any
 // case is one mailbox.
 func mailboxKey(name string) string {
-	if strings.EqualFold(name, "INBOX") {
+	if imap.IsInbox(name) {
 		return "INBOX"
 	}
 	return name

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/internal/tomlpos"
 	"github.com/mailrules/mailrules/rules"
@@ -347,7 +348,7 @@ func (l *loader) crossCheck(cfg *Config) {
 			for _, a := range targets {
 				watched = watched || l.badMailboxes[a]
 				for _, m := range a.Mailboxes {
-					if m == mb || (strings.EqualFold(m, "INBOX") && strings.EqualFold(mb, "INBOX")) {
+					if imap.MailboxEqual(m, mb) {
 						watched = true
 					}
 				}

@@ -17,10 +17,6 @@ import (
 	"github.com/mailrules/mailrules/rules"
 )
 
-// maxSetBytes bounds the UID set of one command so that no command line
-// exceeds about 8 KB (RFC 7162 section 4).
-const maxSetBytes = 7900
-
 // maxAttempts is how many passes try a message whose actions the server
 // refuses before mailrules gives up on it (and says so in the log).
 const maxAttempts = 5
@@ -348,7 +344,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	}
 	// A long UID set (scattered sweep matches) is fetched in pieces so no
 	// command line exceeds about 8 KB.
-	for _, piece := range set.Split(maxSetBytes) {
+	for _, piece := range set.Chunks(0) {
 		if err := p.client.UIDFetch(ctx, piece, items, onMessage); err != nil {
 			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.server, err))
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -192,7 +191,7 @@ func (s *session) namespace(ctx context.Context) (*namespace, error) {
 // with the server's delimiter (actions.MailboxName). INBOX needs no
 // round trip.
 func (s *session) serverName(ctx context.Context, mailbox string) (string, error) {
-	if name := actions.MailboxName(mailbox, "/", ""); strings.EqualFold(name, "INBOX") {
+	if name := actions.MailboxName(mailbox, "/", ""); imap.IsInbox(name) {
 		return "INBOX", nil
 	}
 	ns, err := s.namespace(ctx)

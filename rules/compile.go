@@ -14,6 +14,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/message"
 )
@@ -141,19 +142,11 @@ func containsString(list []string, s string) bool {
 
 func containsMailbox(list []string, mailbox string) bool {
 	for _, v := range list {
-		if sameMailbox(v, mailbox) {
+		if imap.MailboxEqual(v, mailbox) {
 			return true
 		}
 	}
 	return false
-}
-
-// sameMailbox compares mailbox names; INBOX is case-insensitive.
-func sameMailbox(a, b string) bool {
-	if a == b {
-		return true
-	}
-	return strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 // compiler holds what compiling every rule shares.

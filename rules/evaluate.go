@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/file"
+
+	"github.com/mailrules/mailrules/imap"
 )
 
 // Evaluate runs the rules over msg in order and returns what they decided.
@@ -73,7 +75,7 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 			res.RemoveFlags, res.AddFlags = changeFlag(res.RemoveFlags, res.AddFlags, f, r.name)
 		}
 		for _, mb := range copies {
-			if sameMailbox(mb, msg.Mailbox) || hasTarget(res.Copies, mb) {
+			if imap.MailboxEqual(mb, msg.Mailbox) || hasTarget(res.Copies, mb) {
 				continue
 			}
 			res.Copies = append(res.Copies, Target{Mailbox: mb, Rule: r.name})
@@ -81,7 +83,7 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		if r.hasFinal {
 			switch r.final {
 			case FinalMove:
-				if !sameMailbox(dest, msg.Mailbox) {
+				if !imap.MailboxEqual(dest, msg.Mailbox) {
 					res.Final = &Final{Kind: FinalMove, Mailbox: dest, Rule: r.name}
 				}
 			default:

@@ -6,14 +6,12 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/imap"
-	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
 )
 
@@ -218,40 +216,6 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 	return false, nil
 }
 
-// ours reports whether the message may carry a \Deleted flag set by an
-// earlier pass of ours that did not finish (a move on a server without
-// MOVE): such a message is evaluated again rather than passed over.
-func (p *mailboxPass) ours(uid uint32) bool {
-	return p.journal.covers(uid) || p.retry.Contains(uid)
-}
-
-// dedupe answers actions.Options.Dedupe: which messages an earlier pass may
-// already have put into dest, and from which UID of dest on. Those are the
-// messages an interrupted batch covered (from the UIDNEXT it recorded), and,
-// for copies, every old message a pass looks at again (a sweep, run --all,
-// a retry), which any earlier pass may have copied.
-func (p *mailboxPass) dedupe(dest string, move bool) (imap.SeqSet, actions.DestMark) {
-	var (
-		set  imap.SeqSet
-		from actions.DestMark
-	)
-	if floor, ok := p.journal.copyFloor(dest); ok {
-		set = append(set, imap.SeqRange{Start: max(p.journal.From, 1), Stop: p.journal.HighestUID})
-		from = floor
-	}
-	if !move && p.oldInScope() && p.st.HighestUID > 0 {
-		set = append(set, imap.SeqRange{Start: 1, Stop: p.st.HighestUID})
-		from = actions.DestMark{UIDNext: 1}
-	}
-	return set, from
-}
-
-// oldInScope reports whether the pass looks at messages at or below the
-// highest UID handled.
-func (p *mailboxPass) oldInScope() bool {
-	return p.full || p.rules.HasScopeAll() || len(p.retry) > 0
-}
-
 // fetchSet decides which messages to fetch: everything in a full pass;
 // with scope = "all" rules the new mail and the old messages the server finds
 // for their SEARCH prefilter; otherwise the new mail. Messages to try again
@@ -438,73 +402,6 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 	return nil
 }
 
-// learnDests keeps the marks of destinations that a batch reported
-// (COPYUID) for the next pass; a renumbered destination replaces its mark.
-func learnDests(st *MailboxState, dests map[string]actions.DestMark) {
-	for dest, mark := range dests {
-		if st.Dests == nil {
-			st.Dests = make(map[string]actions.DestMark)
-		}
-		if old, ok := st.Dests[dest]; ok && old.UIDValidity == mark.UIDValidity {
-			mark.UIDNext = max(mark.UIDNext, old.UIDNext)
-		}
-		st.Dests[dest] = mark
-	}
-}
-
-// nextRetry returns the messages to try again on the next pass: those whose
-// actions the server refused this time, each with one more attempt than
-// before; the ones tried maxAttempts times are given up, with an error in
-// the log. Earlier failures that no longer exist or now succeeded drop out.
-func (p *mailboxPass) nextRetry(report *actions.Report) []Retry {
-	for uid := range p.retry.All() {
-		if !p.seen[uid] {
-			p.log.Info("a message whose actions failed before no longer exists", zap.Uint32("uid", uid))
-		}
-	}
-	if report == nil || len(report.Failed) == 0 {
-		return nil
-	}
-	attempts := make(map[uint32]int)
-	for _, r := range p.st.Retry {
-		for uid := range r.UIDs.All() {
-			attempts[uid] = r.Attempts
-		}
-	}
-	type group struct {
-		uids     []uint32
-		attempts int
-		err      string
-	}
-	var groups []*group
-	byKey := make(map[string]*group)
-	for _, f := range report.Failed {
-		for uid := range f.UIDs.All() {
-			n := attempts[uid] + 1
-			p.sum.Failed++
-			if n >= maxAttempts {
-				p.sum.GaveUp++
-				p.log.Error("giving up on a message: the server refused its actions on every attempt; it stays where it is",
-					zap.Uint32("uid", uid), zap.Int("attempts", n), zap.Error(f.Err))
-				continue
-			}
-			key := fmt.Sprint(n, f.Err)
-			g := byKey[key]
-			if g == nil {
-				g = &group{attempts: n, err: f.Err.Error()}
-				byKey[key] = g
-				groups = append(groups, g)
-			}
-			g.uids = append(g.uids, uid)
-		}
-	}
-	out := make([]Retry, 0, len(groups))
-	for _, g := range groups {
-		out = append(out, Retry{UIDs: imap.SeqSetFromNums(g.uids...), Attempts: g.attempts, Error: g.err})
-	}
-	return out
-}
-
 // trash is the account's configured Trash as the server names it, or ""
 // to let the actions find it.
 func (s *session) trash(ns *namespace) string {
@@ -604,77 +501,4 @@ func (s *session) lastUID(ctx context.Context, status *imap.MailboxStatus) (uint
 		return 0, s.note(fmt.Errorf("find the highest UID: %w", err))
 	}
 	return last, nil
-}
-
-// FetchItems returns the FETCH items a pass sends for a rule set with these
-// needs; sweep is true when the set has scope = "all" rules. `mailrules
-// check` shows them.
-func FetchItems(needs rules.Needs, sweep bool) []imap.FetchItem {
-	items, _ := fetchItems(needs, false, sweep)
-	return items
-}
-
-// fetchItems turns what the rules need into FETCH items. headerOnly is false
-// when the one body section fetched is the whole (truncated) message. The
-// Message-ID is always fetched so that every action can be logged with it;
-// a dry run also fetches From and Subject to print the plan. A sweep over
-// old mail fetches FLAGS to pass over messages marked \Deleted.
-func fetchItems(needs rules.Needs, dryRun, sweep bool) (items []imap.FetchItem, headerOnly bool) {
-	items = []imap.FetchItem{imap.FetchUID}
-	if needs.Flags || sweep {
-		items = append(items, imap.FetchFlags)
-	}
-	if needs.InternalDate {
-		items = append(items, imap.FetchInternalDate)
-	}
-	if needs.Size {
-		items = append(items, imap.FetchRFC822Size)
-	}
-	switch {
-	case needs.Body:
-		return append(items, imap.FetchSection("", true, 0, bodyLimit)), false
-	case needs.AllHeaders:
-		return append(items, imap.FetchSection("HEADER", true, 0, -1)), true
-	}
-	fields := append([]string{}, needs.Headers...)
-	fields = appendMissing(fields, "MESSAGE-ID")
-	if dryRun {
-		fields = appendMissing(fields, "FROM", "SUBJECT")
-	}
-	return append(items, imap.FetchHeaderFields(fields...)), true
-}
-
-func appendMissing(list []string, names ...string) []string {
-	for _, n := range names {
-		if !slices.Contains(list, n) {
-			list = append(list, n)
-		}
-	}
-	return list
-}
-
-// dropFlagNoops removes the flag changes that would change nothing: adding
-// a flag the message has, removing one it lacks (flags compare
-// case-insensitively, RFC 3501 section 2.3.2).
-func dropFlagNoops(r *rules.Result, flags []string) {
-	has := func(f string) bool {
-		return slices.ContainsFunc(flags, func(g string) bool { return strings.EqualFold(f, g) })
-	}
-	r.AddFlags = slices.DeleteFunc(r.AddFlags, func(fc rules.FlagChange) bool { return has(fc.Flag) })
-	r.RemoveFlags = slices.DeleteFunc(r.RemoveFlags, func(fc rules.FlagChange) bool { return !has(fc.Flag) })
-}
-
-// decide copies what the plan keeps of a message out of the fetch buffer,
-// which is only valid during the fetch callback: the Message-ID for the
-// action log, and for a dry run's listing From and Subject too. fetched is
-// the header block or the whole message.
-func decide(uid uint32, fetched []byte, res rules.Result, dryRun bool) actions.Decision {
-	d := actions.Decision{UID: uid, Result: res}
-	if dryRun {
-		sum := message.Summarize(fetched)
-		d.MessageID, d.From, d.Subject = sum.MessageID, sum.From, sum.Subject
-	} else {
-		d.MessageID = message.ID(fetched)
-	}
-	return d
 }

@@ -65,21 +65,7 @@ func (c *Client) untagged(d *imapwire.Decoder) error {
 			return cmd.all(d, 0)
 		}
 	}
-	b, err := d.Peek()
-	if err != nil {
-		return err
-	}
-	var num uint32
-	hasNum := b >= '0' && b <= '9'
-	if hasNum {
-		if num, err = d.Number(); err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-	}
-	kw, err := d.Atom()
+	hasNum, num, kw, err := readKind(d)
 	if err != nil {
 		return err
 	}
@@ -292,21 +278,7 @@ func (c *Client) collectRaw(out *[]RawResponse) handler {
 // stateOnly gives one untagged response, read from d, to the default
 // handler whatever the registrations.
 func (c *Client) stateOnly(d *imapwire.Decoder) error {
-	b, err := d.Peek()
-	if err != nil {
-		return err
-	}
-	var num uint32
-	hasNum := b >= '0' && b <= '9'
-	if hasNum {
-		if num, err = d.Number(); err != nil {
-			return err
-		}
-		if err := d.SP(); err != nil {
-			return err
-		}
-	}
-	kw, err := d.Atom()
+	hasNum, num, kw, err := readKind(d)
 	if err != nil {
 		return err
 	}
@@ -409,4 +381,23 @@ func (c *Client) other(d *imapwire.Decoder, head string) error {
 	}
 	c.deliver(Update{Kind: UpdateOther, Text: head + string(rest)})
 	return nil
+}
+
+// readKind reads the start of an untagged response after "* ": a number
+// and a space for numeric responses ("3 FETCH"), then the response name.
+func readKind(d *imapwire.Decoder) (hasNum bool, num uint32, kw []byte, err error) {
+	b, err := d.Peek()
+	if err != nil {
+		return false, 0, nil, err
+	}
+	if hasNum = b >= '0' && b <= '9'; hasNum {
+		if num, err = d.Number(); err != nil {
+			return false, 0, nil, err
+		}
+		if err := d.SP(); err != nil {
+			return false, 0, nil, err
+		}
+	}
+	kw, err = d.Atom()
+	return hasNum, num, kw, err
 }

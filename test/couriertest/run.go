@@ -1,12 +1,12 @@
 package couriertest
 
 import (
-	"flag"
-	"fmt"
-	"os"
 	"testing"
-	"time"
+
+	"github.com/mailrules/mailrules/test/internal/imapsrv"
 )
+
+var harness = imapsrv.Harness{Pkg: "couriertest", Server: "Courier", Available: Available}
 
 // Run is for TestMain: it starts a server with opts, stores it in *srv,
 // runs the tests, stops the server and exits with the tests' status.
@@ -19,32 +19,7 @@ import (
 //
 //	func TestMain(m *testing.M) { couriertest.Run(m, nil, &srv) }
 func Run(m *testing.M, opts *Options, srv **Server) {
-	if !flag.Parsed() {
-		flag.Parse()
-	}
-	*srv = nil
-	if testing.Short() || Available() != nil {
-		os.Exit(m.Run())
-	}
-	begin := time.Now()
-	s, err := Start(opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "couriertest: cannot start Courier: %v\n", err)
-		os.Exit(1)
-	}
-	if testing.Verbose() {
-		fmt.Fprintf(os.Stderr, "couriertest: Courier on %s started in %v; directory %s\n",
-			s.Addr(), time.Since(begin).Round(time.Millisecond), s.Dir())
-	}
-	*srv = s
-	code := m.Run()
-	if err := s.Close(); err != nil {
-		fmt.Fprintf(os.Stderr, "couriertest: stop: %v\n", err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
+	imapsrv.RunMain(m, harness, func() (*Server, error) { return Start(opts) }, srv)
 }
 
 // Require skips the test when srv is nil because of -short or because
@@ -52,14 +27,5 @@ func Run(m *testing.M, opts *Options, srv **Server) {
 // is nil otherwise (TestMain did not call Run).
 func Require(t testing.TB, srv *Server) {
 	t.Helper()
-	if srv != nil {
-		return
-	}
-	if testing.Short() {
-		t.Skip("couriertest: needs Courier; skipped under -short")
-	}
-	if err := Available(); err != nil {
-		t.Skipf("couriertest: %v", err)
-	}
-	t.Fatal("couriertest: no server (call couriertest.Run from TestMain)")
+	imapsrv.Require(t, harness, srv == nil)
 }

@@ -199,6 +199,15 @@ func (op Op) flip() Op {
 // compareOps maps expr's comparison operators to Op.
 var compareOps = map[string]Op{"==": OpEq, "!=": OpNe, "<": OpLt, "<=": OpLe, ">": OpGt, ">=": OpGe}
 
+// stringOps maps expr's string operators and our string helpers to Op.
+var stringOps = map[string]Op{
+	"contains": OpContains, "startsWith": OpStartsWith, "endsWith": OpEndsWith,
+	"icontains": OpIContains, "iequals": OpIEquals, "glob": OpGlob,
+}
+
+// timeMethodOps maps the time.Time comparison methods to Op.
+var timeMethodOps = map[string]Op{"Before": OpLt, "After": OpGt, "Equal": OpEq}
+
 // Atom is one test: Field Op Value, e.g. size > 1048576.
 type Atom struct {
 	Field Field
@@ -274,6 +283,8 @@ type condBuilder struct {
 
 func (b *condBuilder) build(n ast.Node) *Cond {
 	if k, ok := b.c.constant(n); ok {
+		// A truth value that depends on the pass time (now.Year() > 2020)
+		// stays unknown.
 		if v, isBool := k.Value.(bool); isBool {
 			if v {
 				return condOf(CondTrue)
@@ -315,8 +326,7 @@ func (b *condBuilder) binary(n *ast.BinaryNode) *Cond {
 	case "==", "!=", "<", "<=", ">", ">=":
 		return b.compare(compareOps[n.Operator], n.Left, n.Right)
 	case "contains", "startsWith", "endsWith":
-		ops := map[string]Op{"contains": OpContains, "startsWith": OpStartsWith, "endsWith": OpEndsWith}
-		return b.stringTest(n.Left, ops[n.Operator], n.Right)
+		return b.stringTest(n.Left, stringOps[n.Operator], n.Right)
 	case "in":
 		if !b.isVar(n.Right, "flags") {
 			break
@@ -394,8 +404,7 @@ func (b *condBuilder) call(n *ast.CallNode) *Cond {
 	if recv, method, args, ok := methodCall(n); ok {
 		// internalDate.Before(t), internalDate.After(t), internalDate.Equal(t)
 		// and the same with the constant as receiver.
-		ops := map[string]Op{"Before": OpLt, "After": OpGt, "Equal": OpEq}
-		op, known := ops[method]
+		op, known := timeMethodOps[method]
 		if !known || len(args) != 1 {
 			return condOf(CondUnknown)
 		}
@@ -449,8 +458,7 @@ func (b *condBuilder) call(n *ast.CallNode) *Cond {
 		if len(n.Arguments) != 2 {
 			break
 		}
-		ops := map[string]Op{"icontains": OpIContains, "iequals": OpIEquals, "glob": OpGlob}
-		return b.stringTest(n.Arguments[0], ops[id.Value], n.Arguments[1])
+		return b.stringTest(n.Arguments[0], stringOps[id.Value], n.Arguments[1])
 	}
 	return condOf(CondUnknown)
 }

@@ -9,27 +9,13 @@ import (
 	"github.com/mailrules/mailrules/rules"
 )
 
-// sweepCriteria turns a rule set's sweep prefilter into SEARCH criteria.
-// ok is false when the filter cannot narrow anything (FilterAll): the whole
-// mailbox must be fetched. none is true when no message can match.
-func sweepCriteria(f *rules.Filter) (c imap.SearchCriteria, ok, none bool) {
-	if f == nil {
-		return imap.SearchCriteria{}, false, true
-	}
-	if f.Op == rules.FilterAll {
-		return imap.SearchCriteria{}, false, false
-	}
-	if f.Op == rules.FilterNot && len(f.Children) == 1 && f.Children[0].Op == rules.FilterAll {
-		return imap.SearchCriteria{}, true, true
-	}
-	return searchCriteria(f), true, false
-}
-
 // searchCriteria maps one filter node to IMAP SEARCH keys (RFC 3501
 // section 6.4.4). Nodes with no IMAP counterpart become ALL, which keeps
-// the filter a superset of the matches.
+// the filter a superset of the matches; FilterNone becomes NOT ALL.
 func searchCriteria(f *rules.Filter) imap.SearchCriteria {
 	switch f.Op {
+	case rules.FilterNone:
+		return imap.Not(imap.All())
 	case rules.FilterAnd:
 		parts := make([]imap.SearchCriteria, len(f.Children))
 		for i, ch := range f.Children {
@@ -88,16 +74,17 @@ func (sc *sweepScope) includes(uid uint32) bool {
 // sweepSet finds the old messages (UID at most highest) that a sweep rule
 // could match, with one UID SEARCH, and returns them together with the new
 // mail (highest+1:*) as the set to fetch, and the old messages in scope.
+// A nil filter (no sweep rule) or FilterNone asks for no old message and
+// FilterAll for all of them, without a SEARCH.
 func (s *session) sweepSet(ctx context.Context, filter *rules.Filter, highest uint32) (imap.SeqSet, *sweepScope, error) {
 	newMail := imap.SeqSet{{Start: highest + 1, Stop: 0}}
-	crit, ok, none := sweepCriteria(filter)
 	switch {
-	case none || highest == 0:
+	case filter == nil || filter.Op == rules.FilterNone || highest == 0:
 		return newMail, &sweepScope{}, nil
-	case !ok:
+	case filter.Op == rules.FilterAll:
 		return imap.SeqSet{{Start: 1, Stop: 0}}, &sweepScope{all: true}, nil
 	}
-	crit = imap.And(imap.UIDs(imap.SeqSet{{Start: 1, Stop: highest}}), crit)
+	crit := imap.And(imap.UIDs(imap.SeqSet{{Start: 1, Stop: highest}}), searchCriteria(filter))
 	uids, err := s.client.UIDSearch(ctx, &crit)
 	if err != nil {
 		return nil, nil, s.note(fmt.Errorf("search for messages the sweep rules could match (%s): %w", filter, err))

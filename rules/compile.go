@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
 
@@ -44,6 +45,7 @@ type evalState struct {
 type rule struct {
 	name        string
 	when        *vm.Program
+	cond        *Cond // when in the intermediate form; nil when there is no when
 	move        *template
 	copies      []*template
 	addFlags    []string
@@ -157,6 +159,8 @@ type compiler struct {
 	baseOpts []expr.Option
 	names    []string // for did-you-mean
 	problems diag.Problems
+	// foldConfig compiles constant subexpressions; made on first use.
+	foldConfig *conf.Config
 }
 
 func newCompiler() *compiler {
@@ -261,6 +265,7 @@ func (c *compiler) compileRule(sp *Spec, index int) *rule {
 		c.problem(sp, sp.Pos, "missing when (the condition); use when = 'true' to match every message")
 	} else if prog := c.compileExpr(sp, "when", 0, 0, sp.When, true); prog != nil {
 		r.when = prog
+		r.cond = c.condition(prog.Node())
 		needs = append(needs, c.programNeeds(prog))
 	}
 	if sp.Move != "" {

@@ -104,5 +104,8 @@ func describeSweep(f *rules.Filter) string {
 	if f == nil || f.Op == rules.FilterAll {
 		return "sweeps the whole mailbox each pass (no condition could be turned into a SEARCH)"
 	}
+	if f.Op == rules.FilterNone {
+		return "sweeps no old mail (its scope = \"all\" rules can never match an old message)"
+	}
 	return "sweeps old mail matching UID SEARCH " + f.String()
 }

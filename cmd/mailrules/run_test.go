@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mailrules/mailrules/rules"
 )
 
 // TestStampedWriterConcurrent writes from several goroutines, as the
@@ -37,6 +39,22 @@ func TestStampedWriterConcurrent(t *testing.T) {
 		m := stamp.FindStringSubmatch(l)
 		if m == nil || strings.Trim(m[1], m[1][:1]) != "" || len(m[1]) < 10 || len(m[1]) > 16 {
 			t.Fatalf("line %q is not one time-stamped write", l)
+		}
+	}
+}
+
+func TestDescribeSweep(t *testing.T) {
+	for _, tc := range []struct {
+		f    *rules.Filter
+		want string
+	}{
+		{nil, "sweeps the whole mailbox"},
+		{&rules.Filter{Op: rules.FilterAll}, "sweeps the whole mailbox"},
+		{&rules.Filter{Op: rules.FilterNone}, "sweeps no old mail"},
+		{&rules.Filter{Op: rules.FilterFlag, Flag: `\Flagged`}, "UID SEARCH"},
+	} {
+		if got := describeSweep(tc.f); !strings.Contains(got, tc.want) {
+			t.Errorf("describeSweep(%v) = %q, want it to contain %q", tc.f, got, tc.want)
 		}
 	}
 }

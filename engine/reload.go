@@ -72,8 +72,10 @@ func (e *Engine) Reload(ctx context.Context) (ReloadSummary, error) {
 			for _, p := range ps {
 				log.Error("config problem", zap.String("problem", p.String()))
 			}
+			log.Error("reload rejected; keeping the configuration in force", zap.Int("problems", len(ps)))
+		} else {
+			log.Error("reload rejected; keeping the configuration in force", zap.Error(err))
 		}
-		log.Error("reload rejected; keeping the configuration in force", zap.Error(err))
 		return ReloadSummary{}, fmt.Errorf("reload %s: %w", old.Path, err)
 	}
 	for _, w := range cfg.Warnings {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,12 +49,23 @@ type Options struct {
 
 // Engine carries out passes for a loaded configuration.
 type Engine struct {
-	cfg   *config.Config
+	// cfg is the configuration in force. Watch replaces it when a reload
+	// is accepted; a pass reads the rules through it when it starts, so a
+	// rules change applies from the next pass without a reconnect.
+	cfg   atomic.Pointer[config.Config]
 	store *Store
 	log   *zap.Logger
 	opts  Options
 	// outMu keeps the dry-run plans of concurrent passes from interleaving.
 	outMu sync.Mutex
+	// reloads carries accepted configurations from Reload to the running
+	// Watch.
+	reloads chan reloadRequest
+}
+
+// config returns the configuration in force.
+func (e *Engine) config() *config.Config {
+	return e.cfg.Load()
 }
 
 // printPlan writes a dry run's plan under a heading to Options.Out, in one
@@ -70,7 +82,8 @@ func (e *Engine) printPlan(heading string, plan *actions.Plan) {
 // New returns an engine for cfg that records progress in store and logs to
 // log. A nil opts is equivalent to a zero Options.
 func New(cfg *config.Config, store *Store, log *zap.Logger, opts *Options) *Engine {
-	e := &Engine{cfg: cfg, store: store, log: log}
+	e := &Engine{store: store, log: log, reloads: make(chan reloadRequest)}
+	e.cfg.Store(cfg)
 	if opts != nil {
 		e.opts = *opts
 	}
@@ -100,7 +113,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, acct := range e.cfg.Accounts {
+	for _, acct := range e.config().Accounts {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -115,6 +115,19 @@ func (m *Metrics) watch(account, mailbox string, window time.Duration) {
 	mm.changed = m.now()
 }
 
+// unwatch takes a mailbox that Watch stopped watching (after a reload) out
+// of the health check; its counters stay.
+func (m *Metrics) unwatch(account, mailbox string) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mm := m.get(account, mailbox)
+	mm.watched, mm.connected = false, false
+	mm.changed = m.now()
+}
+
 // observePass records the end of one pass. sum may be partial when err is
 // set.
 func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err error, elapsed time.Duration) {

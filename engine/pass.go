@@ -75,7 +75,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		session: s,
 		mailbox: mailbox,
 		log:     s.log.With(zap.String("mailbox", mailbox)),
-		rules:   e.cfg.Rules.For(s.acct.Name, mailbox),
+		rules:   e.config().Rules.For(s.acct.Name, mailbox),
 		sum:     &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}},
 	}
 	defer func() { p.sum.Elapsed = time.Since(start) }()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,31 +13,28 @@ import (
 	"github.com/mailrules/mailrules/imap"
 )
 
-// Watch runs until ctx is cancelled: every mailbox of every account gets its
-// own goroutine and connection, which does a pass, then waits for new mail
-// (IDLE, re-issued before the server's 30-minute timeout; or NOOP polling
-// every poll_interval when the server lacks IDLE) and does another pass. A
-// broken connection is re-established with exponential backoff and jitter;
-// the pass then resumes from the state store. When ctx is cancelled the
-// batch in flight finishes, the connections log out, and Watch returns nil.
+// Watch runs until ctx is cancelled: every mailbox of every account that
+// some rule applies to gets its own goroutine and connection, which does a
+// pass, then waits for new mail (IDLE, re-issued before the server's
+// 30-minute timeout; or NOOP polling every poll_interval when the server
+// lacks IDLE) and does another pass. A broken connection is re-established
+// with exponential backoff and jitter; the pass then resumes from the state
+// store. [Engine.Reload] hands Watch a new configuration, which it applies
+// without disturbing the mailboxes whose settings did not change (see
+// Reload). When ctx is cancelled the batch in flight finishes, the
+// connections log out, and Watch returns nil.
 func (e *Engine) Watch(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for _, acct := range e.cfg.Accounts {
-		for _, mailbox := range acct.Mailboxes {
-			if e.cfg.Rules.For(acct.Name, mailbox).Len() == 0 {
-				e.log.Info("no rule applies; not watching", zap.String("account", acct.Name), zap.String("mailbox", mailbox))
-				continue
-			}
-			e.opts.Metrics.watch(acct.Name, mailbox, healthWindow(acct))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				e.watchMailbox(ctx, acct, mailbox)
-			}()
+	sup := &supervisor{e: e, ctx: ctx, running: map[watchKey]*watcher{}}
+	sup.apply(e.config(), true)
+	for {
+		select {
+		case <-ctx.Done():
+			sup.wait()
+			return nil
+		case req := <-e.reloads:
+			req.done <- sup.apply(req.cfg, false)
 		}
 	}
-	wg.Wait()
-	return nil
 }
 
 // watchMailbox keeps one mailbox watched until ctx ends, reconnecting after
@@ -102,7 +98,7 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 		// With scope = "all" rules (archiving by age, say) a quiet mailbox
 		// still needs a pass now and then, not only when mail arrives.
 		waitCtx, stopWaiting := ctx, context.CancelFunc(func() {})
-		if e.cfg.Rules.For(acct.Name, mailbox).HasScopeAll() {
+		if e.config().Rules.For(acct.Name, mailbox).HasScopeAll() {
 			waitCtx, stopWaiting = context.WithTimeout(ctx, sweepInterval(acct))
 		}
 		err := s.wait(waitCtx, mailbox, &changed)

@@ -70,7 +70,29 @@ func cmdWatch(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}
-	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error { return e.Watch(ctx) }, false)
+	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error {
+		reloadOnHUP(ctx, e)
+		return e.Watch(ctx)
+	}, false)
+}
+
+// reloadOnHUP makes SIGHUP reload e's configuration until ctx ends. A
+// rejected configuration is logged by Reload and leaves watch running as
+// it was.
+func reloadOnHUP(ctx context.Context, e *engine.Engine) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				e.Reload(ctx) //nolint:errcheck // Reload logs why it failed
+			}
+		}
+	}()
 }
 
 func exitUsage(err error) int {

@@ -105,3 +105,11 @@ func runSecretCommand(ctx context.Context, argv []string) (string, error) {
 	}
 	return v, nil
 }
+
+// describe is String for a possibly nil *Secret.
+func (s *Secret) describe() string {
+	if s == nil {
+		return "none"
+	}
+	return s.String()
+}

@@ -229,3 +229,31 @@ func (o *OAuth2) Forget() {
 	defer o.mu.Unlock()
 	o.cached = nil
 }
+
+// StoreRefreshToken stores a refresh token where the account reads it
+// from: through StoreCommand when set, else in RefreshToken's file (see
+// WriteSecretFile). A refresh token read from an environment variable or
+// a command without StoreCommand has nowhere to go, which is an error.
+// It returns where the token went, for the user.
+func (o *OAuth2) StoreRefreshToken(ctx context.Context, token string) (string, error) {
+	switch {
+	case o == nil:
+		return "", errors.New("no oauth2 configured")
+	case len(o.StoreCommand) > 0:
+		if err := runStoreCommand(ctx, o.StoreCommand, token); err != nil {
+			return "", fmt.Errorf("oauth2 store_command: %w", err)
+		}
+	case o.RefreshToken != nil && o.RefreshToken.File != "":
+		if err := WriteSecretFile(o.RefreshToken.File, token); err != nil {
+			return "", fmt.Errorf("oauth2 refresh_token: %w", err)
+		}
+	default:
+		return "", fmt.Errorf("oauth2: refresh_token comes from %s, where a token cannot be stored; use refresh_token = { file = ... } or set store_command",
+			o.RefreshToken.describe())
+	}
+	o.Forget()
+	if len(o.StoreCommand) > 0 {
+		return "store_command " + strings.Join(o.StoreCommand, " "), nil
+	}
+	return o.RefreshToken.File, nil
+}

@@ -47,12 +47,15 @@ type fileSecret struct {
 }
 
 type fileOAuth2 struct {
-	TokenCommand argv           `toml:"token_command"`
-	ClientID     string         `toml:"client_id"`
-	ClientSecret toml.Primitive `toml:"client_secret"`
-	RefreshToken toml.Primitive `toml:"refresh_token"`
-	TokenURL     string         `toml:"token_url"`
-	Scopes       stringList     `toml:"scopes"`
+	TokenCommand  argv           `toml:"token_command"`
+	ClientID      string         `toml:"client_id"`
+	ClientSecret  toml.Primitive `toml:"client_secret"`
+	RefreshToken  toml.Primitive `toml:"refresh_token"`
+	TokenURL      string         `toml:"token_url"`
+	Scopes        stringList     `toml:"scopes"`
+	AuthURL       string         `toml:"auth_url"`
+	DeviceAuthURL string         `toml:"device_auth_url"`
+	StoreCommand  argv           `toml:"store_command"`
 }
 
 type fileRule struct {

@@ -36,7 +36,7 @@ var keyTable = []Key{
 	{"account", "tls", "string", "implicit", "implicit (TLS from the start), starttls, or none (loopback or allow_insecure only)"},
 	{"account", "username", "string", "", "login name; required with host"},
 	{"account", "password", "string or secret table", "", "{ env = ... }, { file = ... } or { command = ... }; a plaintext string only in a file only its owner can read"},
-	{"account", "oauth2", "table", "", "how to get an OAuth 2.0 token: token_command, or client_id, refresh_token and token_url"},
+	{"account", "oauth2", "table", "", "how to get an OAuth 2.0 token: token_command, or client_id, refresh_token and token_url (and for mailrules auth, auth_url or device_auth_url)"},
 	{"account", "auth", "string", "plain login, or xoauth2 with oauth2", "SASL mechanism: plain, login, xoauth2 or oauthbearer"},
 	{"account", "command", "string or array of strings", "", "talk IMAP to a local process's stdin/stdout instead of host; a string runs with sh -c"},
 	{"account", "mailboxes", "string or array of strings", "[\"INBOX\"]", "mailboxes run and watch look at, /-separated"},
@@ -60,6 +60,9 @@ var keyTable = []Key{
 	{"account.oauth2", "refresh_token", "secret table", "", "refresh token for the refresh-token grant"},
 	{"account.oauth2", "token_url", "string", "", "token endpoint: https://, or http:// to a loopback host"},
 	{"account.oauth2", "scopes", "string or array of strings", "", "scopes to ask for"},
+	{"account.oauth2", "auth_url", "string", "", "authorization endpoint, for mailrules auth (authorization code grant with PKCE): https://, or http:// to a loopback host"},
+	{"account.oauth2", "device_auth_url", "string", "", "device authorization endpoint; mailrules auth then uses the device grant (RFC 8628)"},
+	{"account.oauth2", "store_command", "string or array of strings", "", "a command that receives the refresh token mailrules auth obtains on its stdin, e.g. pass insert -m NAME"},
 
 	{"rule", "name", "string", "", "the rule's name, for logs and summaries; unique"},
 	{"rule", "when", "string", "", "an expr condition on the message"},

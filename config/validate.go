@@ -256,13 +256,15 @@ func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 	if !l.decodeTable(p, reflect.ValueOf(&fo).Elem(), toml.Key{"account", "oauth2"}, label) {
 		return nil
 	}
-	o := &OAuth2{TokenCommand: fo.TokenCommand, ClientID: fo.ClientID, TokenURL: fo.TokenURL, Scopes: fo.Scopes}
+	o := &OAuth2{TokenCommand: fo.TokenCommand, ClientID: fo.ClientID, TokenURL: fo.TokenURL, Scopes: fo.Scopes,
+		AuthURL: fo.AuthURL, DeviceAuthURL: fo.DeviceAuthURL, StoreCommand: fo.StoreCommand}
 	o.ClientSecret = l.secret(i, name, "oauth2.client_secret", fo.ClientSecret, false)
 	o.RefreshToken = l.secret(i, name, "oauth2.refresh_token", fo.RefreshToken, false)
 	if l.hasTypeError(label) {
 		return o // what is missing may only be what had the wrong type
 	}
-	refresh := o.ClientID != "" || o.RefreshToken != nil || o.TokenURL != "" || o.ClientSecret != nil
+	refresh := o.ClientID != "" || o.RefreshToken != nil || o.TokenURL != "" || o.ClientSecret != nil ||
+		o.AuthURL != "" || o.DeviceAuthURL != "" || len(o.StoreCommand) > 0
 	switch {
 	case len(o.TokenCommand) > 0 && refresh:
 		l.accountProblem(i, name, "oauth2", "oauth2: give token_command or the refresh-token fields, not both")
@@ -280,6 +282,14 @@ func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 			missing = append(missing, "token_url")
 		} else if !secureTokenURL(o.TokenURL) {
 			l.accountProblem(i, name, "oauth2.token_url", "oauth2: token_url must be https:// (http:// only to a loopback host)")
+		}
+		// The authorization endpoints get no secret, but the code
+		// and device grants' answers are what the refresh token is
+		// made of; the same rule as for token_url keeps them private.
+		for _, u := range []struct{ key, url string }{{"auth_url", o.AuthURL}, {"device_auth_url", o.DeviceAuthURL}} {
+			if u.url != "" && !secureTokenURL(u.url) {
+				l.accountProblem(i, name, "oauth2."+u.key, "oauth2: %s must be https:// (http:// only to a loopback host)", u.key)
+			}
 		}
 		if len(missing) > 0 {
 			l.accountProblem(i, name, "oauth2", "oauth2: missing %s", strings.Join(missing, ", "))

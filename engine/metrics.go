@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/mailrules/mailrules/config"
 )
@@ -23,12 +26,14 @@ var passDurationBuckets = [...]float64{0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120}
 // sign of life before /healthz reports it.
 const minHealthWindow = 30 * time.Minute
 
-// metricsContentType is the media type of the Prometheus text exposition
-// format, version 0.0.4.
-const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+// metricsContentType is the media type promhttp gives the Prometheus text
+// exposition format, version 0.0.4, when the scraper asks for no other:
+// metric names are already valid legacy names, so escaping changes nothing.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8; escaping=underscores"
 
 // Metrics collects what the engine does, per account and mailbox, for
-// Prometheus (ServeHTTP writes the text exposition format) and for a health
+// Prometheus (ServeHTTP serves it with promhttp from a private registry,
+// together with the Go runtime and process collectors) and for a health
 // check (CheckHealth, HealthHandler). It is safe for concurrent use. A nil
 // *Metrics records nothing, so the engine calls it unconditionally.
 //
@@ -39,6 +44,12 @@ type Metrics struct {
 	mailboxes map[mailboxKey]*mailboxMetrics
 	// now is time.Now; tests replace it.
 	now func() time.Time
+
+	// own holds the engine's collector only (WriteTo); registry holds it
+	// and the runtime and process collectors (ServeHTTP).
+	own, registry *prometheus.Registry
+	once          sync.Once
+	promHandler   http.Handler
 }
 
 type mailboxKey struct{ account, mailbox string }
@@ -79,9 +90,17 @@ type mailboxMetrics struct {
 	idling    bool
 }
 
-// NewMetrics returns an empty Metrics.
+// NewMetrics returns an empty Metrics with its own registries, so that
+// several can live in one process (tests) without clashing.
 func NewMetrics() *Metrics {
-	return &Metrics{mailboxes: map[mailboxKey]*mailboxMetrics{}, now: time.Now}
+	m := &Metrics{mailboxes: map[mailboxKey]*mailboxMetrics{}, now: time.Now}
+	m.own = prometheus.NewPedanticRegistry()
+	m.own.MustRegister(collector{m})
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collector{m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
 }
 
 // get returns the record of a mailbox, creating it. m.mu must be held.
@@ -299,27 +318,49 @@ func (m *Metrics) Handler() http.Handler {
 	return mux
 }
 
-// ServeHTTP writes the metrics in the Prometheus text exposition format.
+// ServeHTTP serves the metrics of the engine together with the Go runtime
+// and process collectors' in the Prometheus exposition format that the
+// scraper asks for (the text format by default), through promhttp.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	w.Header().Set("Content-Type", metricsContentType)
 	w.Header().Set("Cache-Control", "no-store")
-	m.WriteTo(w) //nolint:errcheck // the client went away; nothing to do
+	m.handler().ServeHTTP(w, r)
 }
 
-// WriteTo writes the metrics to w in the Prometheus text exposition format,
-// version 0.0.4: families in name order, each with its HELP and TYPE line,
-// then its samples in label order, so the output is stable.
+// handler returns the promhttp handler of the registry, made once.
+func (m *Metrics) handler() http.Handler {
+	if m == nil {
+		return promhttp.HandlerFor(prometheus.NewRegistry(), promhttp.HandlerOpts{})
+	}
+	m.once.Do(func() {
+		m.promHandler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	})
+	return m.promHandler
+}
+
+// WriteTo writes the engine's own metrics (not the runtime and process
+// ones) to w in the Prometheus text exposition format, version 0.0.4:
+// families in name order, each with its HELP and TYPE line, then its
+// samples in label order, so the output is stable. A family appears once
+// it has a sample, that is once a mailbox has been seen.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
+	if m == nil {
+		return 0, nil
+	}
+	families, err := m.own.Gather()
+	if err != nil {
+		return 0, fmt.Errorf("gather metrics: %w", err)
+	}
 	var b bytes.Buffer
-	if m != nil {
-		m.mu.Lock()
-		m.render(&b)
-		m.mu.Unlock()
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return 0, fmt.Errorf("encode metrics: %w", err)
+		}
 	}
 	return b.WriteTo(w)
 }
@@ -340,146 +381,103 @@ func (m *Metrics) sortedKeys() []mailboxKey {
 	return keys
 }
 
-// render writes every family. m.mu must be held. The families appear in
-// name order.
-func (m *Metrics) render(b *bytes.Buffer) {
-	keys := m.sortedKeys()
-	family := func(name, typ, help string, each func(k mailboxKey, mm *mailboxMetrics)) {
-		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, escapeHelp(help), name, typ)
-		for _, k := range keys {
-			each(k, m.mailboxes[k])
-		}
-	}
-	// single is a family with one sample per mailbox.
-	single := func(name, typ, help string, value func(mm *mailboxMetrics) string) {
-		family(name, typ, help, func(k mailboxKey, mm *mailboxMetrics) { sample(b, name, k, "", "", value(mm)) })
-	}
-	perName := func(name, label string, counts map[string]uint64, k mailboxKey) {
-		names := make([]string, 0, len(counts))
-		for n := range counts {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
-			sample(b, name, k, label, n, formatUint(counts[n]))
-		}
-	}
+// The engine's metric families. Every one is labelled by account and
+// mailbox; some by one more label.
+var (
+	descActions = newDesc("mailrules_actions_total",
+		"Messages acted on, per plan step kind (flag, copy, move, delete, ...).", "action")
+	descConnected = newDesc("mailrules_connected",
+		"1 while the watched mailbox has a live IMAP connection, else 0.")
+	descLastPass = newDesc("mailrules_last_pass_timestamp_seconds",
+		"Unix time at which the last successful pass ended (0: none yet).")
+	descExamined = newDesc("mailrules_messages_examined_total",
+		"Messages the rules were evaluated on.")
+	descFailed = newDesc("mailrules_messages_failed_total",
+		"Messages whose actions the server refused; each is tried again on later passes.")
+	descGivenUp = newDesc("mailrules_messages_given_up_total",
+		"Messages left alone after their actions were refused on every attempt.")
+	descVanished = newDesc("mailrules_messages_vanished_total",
+		"Messages another client expunged before their actions ran.")
+	descPassDuration = newDesc("mailrules_pass_duration_seconds",
+		"Wall time of a pass over one mailbox.")
+	descPasses = newDesc("mailrules_passes_total",
+		"Passes over one mailbox, by result (ok or error).", "result")
+	descReconnects = newDesc("mailrules_reconnects_total",
+		"Connections established after the first one (watch).")
+	descRuleErrors = newDesc("mailrules_rule_errors_total",
+		"Rule evaluations that failed on a message.")
+	descMatches = newDesc("mailrules_rule_matches_total",
+		"Messages whose rule condition held, per rule.", "rule")
+)
 
-	family("mailrules_actions_total", "counter",
-		"Messages acted on, per plan step kind (flag, copy, move, delete, ...).",
-		func(k mailboxKey, mm *mailboxMetrics) { perName("mailrules_actions_total", "action", mm.actions, k) })
-	single("mailrules_connected", "gauge",
-		"1 while the watched mailbox has a live IMAP connection, else 0.",
-		func(mm *mailboxMetrics) string {
-			if mm.connected {
-				return "1"
+var allDescs = []*prometheus.Desc{descActions, descConnected, descLastPass, descExamined,
+	descFailed, descGivenUp, descVanished, descPassDuration, descPasses, descReconnects,
+	descRuleErrors, descMatches}
+
+func newDesc(name, help string, extraLabel ...string) *prometheus.Desc {
+	return prometheus.NewDesc(name, help, append([]string{"account", "mailbox"}, extraLabel...), nil)
+}
+
+// collector exposes a Metrics to a prometheus.Registry: each scrape reads
+// the per-mailbox records under the lock, so the numbers the health check
+// uses and the ones Prometheus sees are the same.
+type collector struct{ m *Metrics }
+
+// Describe implements prometheus.Collector.
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range allDescs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	m := c.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.sortedKeys() {
+		mm := m.mailboxes[k]
+		// Label values must be UTF-8; names from the config may not be.
+		account, mailbox := strings.ToValidUTF8(k.account, "\uFFFD"), strings.ToValidUTF8(k.mailbox, "\uFFFD")
+		counter := func(d *prometheus.Desc, v uint64, extra ...string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append([]string{account, mailbox}, extra...)...)
+		}
+		gauge := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, account, mailbox)
+		}
+		perName := func(d *prometheus.Desc, counts map[string]uint64) {
+			for name, n := range counts {
+				counter(d, n, strings.ToValidUTF8(name, "\uFFFD"))
 			}
-			return "0"
-		})
-	single("mailrules_last_pass_timestamp_seconds", "gauge",
-		"Unix time at which the last successful pass ended (0: none yet).",
-		func(mm *mailboxMetrics) string {
-			if mm.lastSuccess.IsZero() {
-				return "0"
-			}
-			return formatFloat(float64(mm.lastSuccess.UnixNano()) / 1e9)
-		})
-	single("mailrules_messages_examined_total", "counter",
-		"Messages the rules were evaluated on.",
-		func(mm *mailboxMetrics) string { return formatUint(mm.examined) })
-	single("mailrules_messages_failed_total", "counter",
-		"Messages whose actions the server refused; each is tried again on later passes.",
-		func(mm *mailboxMetrics) string { return formatUint(mm.failed) })
-	single("mailrules_messages_given_up_total", "counter",
-		"Messages left alone after their actions were refused on every attempt.",
-		func(mm *mailboxMetrics) string { return formatUint(mm.gaveUp) })
-	single("mailrules_messages_vanished_total", "counter",
-		"Messages another client expunged before their actions ran.",
-		func(mm *mailboxMetrics) string { return formatUint(mm.vanished) })
-	family("mailrules_pass_duration_seconds", "histogram",
-		"Wall time of a pass over one mailbox.",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			var cumulative uint64
-			for i, le := range passDurationBuckets {
-				cumulative += mm.durations[i]
-				sample(b, "mailrules_pass_duration_seconds_bucket", k, "le", formatFloat(le), formatUint(cumulative))
-			}
-			cumulative += mm.durations[len(passDurationBuckets)]
-			sample(b, "mailrules_pass_duration_seconds_bucket", k, "le", "+Inf", formatUint(cumulative))
-			sample(b, "mailrules_pass_duration_seconds_sum", k, "", "", formatFloat(mm.durationSum))
-			sample(b, "mailrules_pass_duration_seconds_count", k, "", "", formatUint(cumulative))
-		})
-	family("mailrules_passes_total", "counter",
-		"Passes over one mailbox, by result (ok or error).",
-		func(k mailboxKey, mm *mailboxMetrics) {
-			sample(b, "mailrules_passes_total", k, "result", "error", formatUint(mm.passesFailed))
-			sample(b, "mailrules_passes_total", k, "result", "ok", formatUint(mm.passesOK))
-		})
-	single("mailrules_reconnects_total", "counter",
-		"Connections established after the first one (watch).",
-		func(mm *mailboxMetrics) string { return formatUint(mm.reconnects) })
-	single("mailrules_rule_errors_total", "counter",
-		"Rule evaluations that failed on a message.",
-		func(mm *mailboxMetrics) string { return formatUint(mm.ruleErrors) })
-	family("mailrules_rule_matches_total", "counter",
-		"Messages whose rule condition held, per rule.",
-		func(k mailboxKey, mm *mailboxMetrics) { perName("mailrules_rule_matches_total", "rule", mm.matches, k) })
-}
-
-// sample writes one line: name{account="..",mailbox=".."[,label=".."]} value.
-func sample(b *bytes.Buffer, name string, k mailboxKey, label, labelValue, value string) {
-	b.WriteString(name)
-	b.WriteString(`{account="`)
-	writeLabelValue(b, k.account)
-	b.WriteString(`",mailbox="`)
-	writeLabelValue(b, k.mailbox)
-	b.WriteByte('"')
-	if label != "" {
-		b.WriteString("," + label + `="`)
-		writeLabelValue(b, labelValue)
-		b.WriteByte('"')
-	}
-	b.WriteString("} ")
-	b.WriteString(value)
-	b.WriteByte('\n')
-}
-
-// writeLabelValue escapes a label value as the text format requires:
-// backslash, double quote and line feed become \\, \" and \n. Invalid
-// UTF-8 is replaced, since values must be UTF-8.
-func writeLabelValue(b *bytes.Buffer, v string) {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\\':
-			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteByte(c)
 		}
+
+		perName(descActions, mm.actions)
+		connected := 0.0
+		if mm.connected {
+			connected = 1
+		}
+		gauge(descConnected, connected)
+		lastPass := 0.0
+		if !mm.lastSuccess.IsZero() {
+			lastPass = float64(mm.lastSuccess.UnixNano()) / 1e9
+		}
+		gauge(descLastPass, lastPass)
+		counter(descExamined, mm.examined)
+		counter(descFailed, mm.failed)
+		counter(descGivenUp, mm.gaveUp)
+		counter(descVanished, mm.vanished)
+		buckets := make(map[float64]uint64, len(passDurationBuckets))
+		var cumulative uint64
+		for i, le := range passDurationBuckets {
+			cumulative += mm.durations[i]
+			buckets[le] = cumulative
+		}
+		cumulative += mm.durations[len(passDurationBuckets)]
+		ch <- prometheus.MustNewConstHistogram(descPassDuration, cumulative, mm.durationSum, buckets, account, mailbox)
+		counter(descPasses, mm.passesFailed, "error")
+		counter(descPasses, mm.passesOK, "ok")
+		counter(descReconnects, mm.reconnects)
+		counter(descRuleErrors, mm.ruleErrors)
+		perName(descMatches, mm.matches)
 	}
-}
-
-// escapeHelp escapes HELP text: backslash and line feed.
-func escapeHelp(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
-}
-
-func formatUint(n uint64) string { return strconv.FormatUint(n, 10) }
-
-// formatFloat writes a sample value or bucket bound the way Go parses it
-// back; infinities and NaN as the format spells them.
-func formatFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	case math.IsNaN(f):
-		return "NaN"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
 }

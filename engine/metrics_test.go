@@ -8,10 +8,13 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mailrules/mailrules/config"
 )
@@ -103,20 +106,26 @@ mailrules_rule_errors_total{account="work",mailbox="INBOX"} 1
 mailrules_rule_matches_total{account="work",mailbox="INBOX",rule="lists"} 1
 mailrules_rule_matches_total{account="work",mailbox="INBOX",rule="spam"} 2
 `
-	if got := render(t, m); got != want {
-		t.Fatalf("WriteTo wrote:\n%s\nwant:\n%s", got, want)
+	// client_golang writes labels in name order (action before mailbox),
+	// so compare with each sample's labels sorted.
+	if got := render(t, m); sortLabels(got) != sortLabels(want) {
+		t.Fatalf("WriteTo wrote:\n%s\nwant (labels in any order):\n%s", got, want)
 	}
 	checkExposition(t, render(t, m))
 }
 
 func TestMetricsEmpty(t *testing.T) {
 	m, _ := newTestMetrics()
-	got := render(t, m)
-	// Every family is declared even before anything happened.
-	if n := strings.Count(got, "# TYPE "); n != 12 {
-		t.Fatalf("empty Metrics declares %d families, want 12:\n%s", n, got)
+	// client_golang leaves out families without samples, so an empty
+	// Metrics writes nothing, but its collector describes all 12.
+	if got := render(t, m); got != "" {
+		t.Fatalf("empty Metrics wrote %q, want nothing", got)
 	}
-	checkExposition(t, got)
+	descs := make(chan *prometheus.Desc, 100)
+	collector{m}.Describe(descs)
+	if n := len(descs); n != 12 {
+		t.Fatalf("collector describes %d families, want 12", n)
+	}
 
 	var nilMetrics *Metrics
 	nilMetrics.observePass("a", "b", nil, errors.New("x"), time.Second)
@@ -178,7 +187,7 @@ func TestMetricsHistogramBuckets(t *testing.T) {
 		t.Fatalf("buckets = %q, want %q", buckets, wantBuckets)
 	}
 	for _, want := range []string{
-		fmt.Sprintf(`mailrules_pass_duration_seconds_sum{account="a",mailbox="INBOX"} %s`, formatFloat(sum)),
+		fmt.Sprintf(`mailrules_pass_duration_seconds_sum{account="a",mailbox="INBOX"} %s`, strconv.FormatFloat(sum, 'g', -1, 64)),
 		`mailrules_pass_duration_seconds_count{account="a",mailbox="INBOX"} 7`,
 		`mailrules_passes_total{account="a",mailbox="INBOX",result="error"} 1`,
 		`mailrules_passes_total{account="a",mailbox="INBOX",result="ok"} 6`,
@@ -340,10 +349,15 @@ func TestMetricsHandler(t *testing.T) {
 	if code != http.StatusOK || header.Get("Content-Type") != metricsContentType {
 		t.Fatalf("GET /metrics = %d, Content-Type %q; want 200, %q", code, header.Get("Content-Type"), metricsContentType)
 	}
-	if want := `mailrules_actions_total{account="a",mailbox="INBOX",action="move"} 1` + "\n"; !strings.Contains(body, want) {
+	if want := `mailrules_actions_total{account="a",action="move",mailbox="INBOX"} 1` + "\n"; !strings.Contains(body, want) {
 		t.Fatalf("GET /metrics lacks %q:\n%s", want, body)
 	}
 	checkExposition(t, body)
+	for _, want := range []string{"# TYPE go_goroutines gauge\n", "# TYPE process_cpu_seconds_total counter\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET /metrics lacks the runtime and process collectors' %q", want)
+		}
+	}
 	if code, _, _ := get("POST", "/metrics"); code != http.StatusMethodNotAllowed {
 		t.Fatalf("POST /metrics = %d, want 405", code)
 	}
@@ -396,7 +410,7 @@ func checkExposition(t *testing.T, text string) {
 	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 		if f, ok := strings.CutPrefix(line, "# TYPE "); ok {
 			name, typ, _ := strings.Cut(f, " ")
-			if !slices.Contains([]string{"counter", "gauge", "histogram"}, typ) {
+			if !slices.Contains([]string{"counter", "gauge", "histogram", "summary", "untyped"}, typ) {
 				t.Fatalf("TYPE line %q: unknown type", line)
 			}
 			families = append(families, name)
@@ -418,4 +432,23 @@ func checkExposition(t *testing.T, text string) {
 	if !slices.IsSorted(families) || len(slices.Compact(slices.Clone(families))) != len(families) {
 		t.Fatalf("families not unique and sorted: %q", families)
 	}
+}
+
+// labelPair is one name="value" of a sample line.
+var labelPair = regexp.MustCompile(`[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"`)
+
+// sortLabels returns text with the labels of every sample line in name
+// order, so that expositions that differ only in label order compare equal.
+func sortLabels(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, line := range lines {
+		open, close := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}')
+		if strings.HasPrefix(line, "#") || open < 0 || close < open {
+			continue
+		}
+		pairs := labelPair.FindAllString(line[open+1:close], -1)
+		slices.Sort(pairs)
+		lines[i] = line[:open+1] + strings.Join(pairs, ",") + line[close:]
+	}
+	return strings.Join(lines, "\n")
 }

@@ -121,6 +121,7 @@ func (s *session) authenticate(ctx context.Context) error {
 			mech = sasl.OAuthBearer(acct.Username, token, acct.Host, acct.Port)
 		}
 		if err := c.Authenticate(ctx, mech); err != nil {
+			acct.OAuth2.Forget() // it may have been revoked: get a new one next time
 			return fmt.Errorf("log in as %q: %w", acct.Username, err)
 		}
 		return nil

@@ -8,6 +8,7 @@
 //	mailrules check   [-c FILE]                  validate the configuration and rules
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
+//	mailrules auth    [-c FILE] ACCOUNT          sign in with OAuth 2.0 and store the refresh token
 //	mailrules version                            print the version
 //
 // The configuration is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -38,6 +39,7 @@ Usage:
   mailrules test    [-c FILE] [--json] [--account A] [--mailbox M] MESSAGE...
                                           which rules match local messages (.eml files,
                                           Maildir folders, - for stdin) and what would happen
+  mailrules auth    [-c FILE] ACCOUNT     sign in with OAuth 2.0 and store the refresh token
   mailrules version                       print the version
 
 The configuration file is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -67,6 +69,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(rest, stdout, stderr)
 	case "test":
 		return cmdTest(rest, os.Stdin, stdout, stderr)
+	case "auth":
+		return cmdAuth(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

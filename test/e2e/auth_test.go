@@ -196,15 +196,21 @@ type oauthProvider struct {
 	clientID, clientSecret string
 	// Counts of requests, for the tests to see which endpoint was used.
 	tokenInfos, introspections, tokenRequests int
+	// devices maps a device code of the device grant (RFC 8628) to the
+	// refresh token it yields once pending reaches zero; pending counts
+	// the polls still answered authorization_pending.
+	devices map[string]string
+	pending int
 }
 
 func newOAuthProvider(t *testing.T, clientID, clientSecret string) *oauthProvider {
 	p := &oauthProvider{t: t, tokens: map[string]string{}, grants: map[string]string{},
-		clientID: clientID, clientSecret: clientSecret}
+		devices: map[string]string{}, clientID: clientID, clientSecret: clientSecret}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/tokeninfo", p.tokenInfo)
 	mux.HandleFunc("/introspect", p.introspect)
 	mux.HandleFunc("/token", p.token)
+	mux.HandleFunc("/device", p.device)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	return p
@@ -293,12 +299,17 @@ func (p *oauthProvider) token(w http.ResponseWriter, r *http.Request) {
 		p.t.Errorf("token request: %v", err)
 	}
 	f := r.PostForm
-	if f.Get("grant_type") != "refresh_token" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
-		return
-	}
 	if f.Get("client_id") != p.clientID || f.Get("client_secret") != p.clientSecret {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	switch f.Get("grant_type") {
+	case "refresh_token":
+	case "urn:ietf:params:oauth:grant-type:device_code":
+		p.deviceToken(w, f.Get("device_code"))
+		return
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
 	}
 	p.mu.Lock()
@@ -309,6 +320,49 @@ func (p *oauthProvider) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// addDevice lets the device grant with deviceCode yield refresh after
+// pending polls answered authorization_pending.
+func (p *oauthProvider) addDevice(deviceCode, refresh string, pending int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.devices[deviceCode], p.pending = refresh, pending
+}
+
+// device answers the device authorization request (RFC 8628 section 3.1)
+// with the one device code added, polled every second.
+func (p *oauthProvider) device(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("client_id") != p.clientID {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
+	p.mu.Lock()
+	var code string
+	for c := range p.devices {
+		code = c
+	}
+	p.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"device_code": code, "user_code": "BDWP-HQPK",
+		"verification_uri": p.srv.URL + "/activate", "expires_in": 300, "interval": 1})
+}
+
+// deviceToken answers a device grant poll (RFC 8628 section 3.4, 3.5).
+func (p *oauthProvider) deviceToken(w http.ResponseWriter, deviceCode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	refresh, ok := p.devices[deviceCode]
+	switch {
+	case !ok:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
+	case p.pending > 0:
+		p.pending--
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "authorization_pending"})
+	default:
+		delete(p.devices, deviceCode)
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": p.grants[refresh], "token_type": "Bearer",
+			"expires_in": 3600, "refresh_token": refresh})
+	}
 }
 
 // startOAuthServer starts a Dovecot that also accepts XOAUTH2 and
@@ -525,5 +579,81 @@ token_url     = %q
 				t.Errorf("check with token_url %s: exit %d, stderr lacks token_url:\n%s", tc.url, r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// TestOAuth2AuthThenRun: `mailrules auth` signs in with the device grant
+// at the provider and stores the refresh token 0600 in the file the
+// account reads it from; `mailrules run` then logs in to Dovecot with it.
+func TestOAuth2AuthThenRun(t *testing.T) {
+	dovecottest.Require(t, srv)
+	const (
+		clientID        = "mailrules-e2e-auth-client"
+		clientSecret    = "client-secret-d41d8c"
+		clientSecretEnv = "MAILRULES_E2E_CLIENT_SECRET"
+	)
+	p := newOAuthProvider(t, clientID, clientSecret)
+	s := startOAuthServer(t, p)
+	tokenFile := filepath.Join(t.TempDir(), "tokens", "refresh-token")
+	var refresh, access string
+	e := newAccountEnv(t, s, spamRule, func(u *dovecottest.User) string {
+		refresh, access = "refresh-auth-"+u.Name+"-77e1", "access-auth-"+u.Name+"-0c9a"
+		p.addToken(access, u.Name)
+		p.addGrant(refresh, access)
+		p.addDevice("device-"+u.Name, refresh, 2)
+		host, port := splitAddr(t, s.Addr())
+		return fmt.Sprintf(`host = %q
+port = %s
+tls = "none"
+auth = "xoauth2"
+[account.oauth2]
+client_id       = %q
+client_secret   = { env = %q }
+refresh_token   = { file = %q }
+token_url       = "%s/token"
+device_auth_url = "%s/device"
+`, host, port, clientID, clientSecretEnv, tokenFile, p.srv.URL, p.srv.URL)
+	})
+	t.Setenv(clientSecretEnv, clientSecret)
+
+	// Before signing in, run cannot read the refresh token.
+	if r := e.mailrules("run"); r.code != 1 || !strings.Contains(r.stderr, "refresh_token") {
+		t.Fatalf("run before auth exited %d, want 1 with a refresh_token error\nstderr:\n%s", r.code, r.stderr)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "auth", "-c", e.config, "test")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("mailrules auth: %v\nstdout:\n%s\nstderr:\n%s", err, &stdout, &stderr)
+	}
+	if !strings.Contains(stdout.String(), "/activate and enter the code BDWP-HQPK") || !strings.Contains(stdout.String(), tokenFile) {
+		t.Errorf("mailrules auth printed %q, want the verification URI, the user code and where the token went", stdout.String())
+	}
+	assertNoSecret(t, "the refresh token", refresh, map[string]string{"stdout": stdout.String(), "stderr": stderr.String()})
+	assertNoSecret(t, "the client secret", clientSecret, map[string]string{"stdout": stdout.String(), "stderr": stderr.String()})
+	fi, err := os.Stat(tokenFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stored refresh token: %v, mode %v; want 0600", err, fi.Mode())
+	}
+	if data, _ := os.ReadFile(tokenFile); string(data) != refresh+"\n" {
+		t.Fatalf("stored refresh token %q, want %q", data, refresh+"\n")
+	}
+
+	e.appendMessages("INBOX", message{id: "spam@x", headers: "X-Spam-Flag: YES"}, message{id: "ham@x"})
+	_, _, grantsBefore := p.counts()
+	r := e.mailrules("run", "--all")
+	if r.code != 0 {
+		t.Fatalf("run after auth exited %d\nstderr:\n%s\nDovecot log:\n%s", r.code, r.stderr, s.LogTail(4096))
+	}
+	assertNoSecret(t, "the refresh token", refresh, map[string]string{"stdout": r.stdout, "stderr": r.stderr})
+	if _, _, grantsAfter := p.counts(); grantsAfter-grantsBefore != 1 {
+		t.Errorf("run asked the token endpoint %d times, want 1", grantsAfter-grantsBefore)
+	}
+	want := snapshot{"INBOX": {"ham@x": ""}, "Junk": {"spam@x": ""}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Errorf("after run:\n%s\nwant:\n%s", got, want)
 	}
 }

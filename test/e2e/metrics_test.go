@@ -101,7 +101,8 @@ func TestWatchMetricsAndHealth(t *testing.T) {
 		t.Fatalf("message not moved within 10s of APPEND; log:\n%s", log)
 	}
 	// The pass is recorded just after its moves are done.
-	moves := `mailrules_actions_total{` + labels + `,action="move"}`
+	// client_golang writes labels in name order: action before mailbox.
+	moves := `mailrules_actions_total{account="test",action="move",mailbox="INBOX"}`
 	if !waitFor(5*time.Second, func() bool { return scrape(t, base)[moves] >= 1 }) {
 		t.Fatalf("%s never reached 1 after the move; metrics: %v", moves, scrape(t, base))
 	}

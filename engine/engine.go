@@ -44,6 +44,14 @@ type Options struct {
 	// Metrics, if set, records every pass and, in Watch, the state of each
 	// watched mailbox's connection; nil records nothing.
 	Metrics *Metrics
+	// StatusFile, if set, is where the status of the state is published
+	// after each pass, for `mailrules status` (see StatusPath).
+	StatusFile string
+	// Notifier, if set, hears Watch's progress (READY, STATUS, STOPPING),
+	// and, every quarter of WatchdogInterval, WATCHDOG=1 while the
+	// health check passes (a Metrics is then created if none is given).
+	Notifier         Notifier
+	WatchdogInterval time.Duration
 }
 
 // Engine carries out passes for a loaded configuration.
@@ -54,6 +62,8 @@ type Engine struct {
 	opts  Options
 	// outMu keeps the dry-run plans of concurrent passes from interleaving.
 	outMu sync.Mutex
+	// svc records passes and notifies the service manager (notify.go).
+	svc service
 }
 
 // printPlan writes a dry run's plan under a heading to Options.Out, in one

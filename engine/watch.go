@@ -22,6 +22,7 @@ import (
 // the pass then resumes from the state store. When ctx is cancelled the
 // batch in flight finishes, the connections log out, and Watch returns nil.
 func (e *Engine) Watch(ctx context.Context) error {
+	defer e.startService(ctx)()
 	var wg sync.WaitGroup
 	for _, acct := range e.cfg.Accounts {
 		for _, mailbox := range acct.Mailboxes {
@@ -30,6 +31,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 				continue
 			}
 			e.opts.Metrics.watch(acct.Name, mailbox, healthWindow(acct))
+			e.watching(acct.Name, mailbox)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -37,6 +39,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 			}()
 		}
 	}
+	e.allWatching()
 	wg.Wait()
 	return nil
 }
@@ -51,6 +54,7 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox
 		if ctx.Err() != nil {
 			break
 		}
+		e.watchFailed(acct.Name, mailbox)
 		wait := b.delay()
 		if errors.Is(err, imap.ErrAbort) {
 			log.Warn("connection lost; reconnecting", zap.Error(err), zap.Duration("in", wait))

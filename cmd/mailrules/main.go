@@ -8,6 +8,7 @@
 //	mailrules check   [-c FILE]                  validate the configuration and rules
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
+//	mailrules status  [-c FILE] [--json]         the last passes and what is pending, per mailbox
 //	mailrules version                            print the version
 //
 // The configuration is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -38,6 +39,8 @@ Usage:
   mailrules test    [-c FILE] [--json] [--account A] [--mailbox M] MESSAGE...
                                           which rules match local messages (.eml files,
                                           Maildir folders, - for stdin) and what would happen
+  mailrules status  [-c FILE] [--json]    the last passes and what is pending, per mailbox
+                                          (also while watch runs)
   mailrules version                       print the version
 
 The configuration file is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -67,6 +70,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdCheck(rest, stdout, stderr)
 	case "test":
 		return cmdTest(rest, os.Stdin, stdout, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

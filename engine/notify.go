@@ -92,7 +92,8 @@ func (e *Engine) watchFailed(account, mailbox string) {
 // registers with watching count towards READY=1, STOPPING=1 is sent when
 // ctx ends, and, with Options.WatchdogInterval, WATCHDOG=1 every quarter
 // of it while Metrics.CheckHealth (the /healthz verdict) passes. The
-// returned function stops the watchdog.
+// returned function, called when Watch returns, sends STOPPING=1 if it was
+// not yet sent and stops the watchdog.
 func (e *Engine) startService(ctx context.Context) (stop func()) {
 	s := &e.svc
 	s.mu.Lock()
@@ -101,9 +102,12 @@ func (e *Engine) startService(ctx context.Context) (stop func()) {
 	if e.opts.Notifier == nil {
 		return func() {}
 	}
-	stopStopping := context.AfterFunc(ctx, func() { e.notify("STOPPING=1") })
+	// Sent as soon as the signal comes, and at the latest when Watch
+	// returns.
+	stopping := sync.OnceFunc(func() { e.notify("STOPPING=1") })
+	context.AfterFunc(ctx, stopping)
 	if e.opts.WatchdogInterval <= 0 {
-		return func() { stopStopping() }
+		return stopping
 	}
 	if e.opts.Metrics == nil {
 		// The health check lives there.
@@ -136,7 +140,7 @@ func (e *Engine) startService(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() {
-		stopStopping()
+		stopping()
 		close(done)
 		wg.Wait()
 	}

@@ -111,7 +111,7 @@ func printStatus(w io.Writer, st *engine.Status, now time.Time) {
 			if len(p.Destinations) > 0 {
 				note += ", copying into " + strings.Join(p.Destinations, ", ")
 			}
-			notes = append(notes, fmt.Sprintf("%s; %d %s since; the next pass completes it", note, p.Attempts, plural(p.Attempts, "attempt", "attempts")))
+			notes = append(notes, fmt.Sprintf("%s (resumed %d %s so far); the next pass completes it", note, p.Attempts, plural(p.Attempts, "time", "times")))
 		}
 		retry := "-"
 		if len(m.Retry) > 0 {

@@ -325,7 +325,7 @@ type publisher struct {
 }
 
 // publish writes a snapshot of store to path atomically: a temporary file
-// in the same directory, synced, then renamed over path.
+// in the same directory, renamed over path.
 func (p *publisher) publish(store *Store, path string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -341,7 +341,9 @@ func (p *publisher) publish(store *Store, path string) error {
 }
 
 // writeAtomic replaces path with data so that readers see the old content
-// or the new, never a mix; the file is private (0600).
+// or the new, never a mix; the file is private (0600). It is not synced:
+// the snapshot is rewritten after every pass and the state database, not
+// this file, is what must survive a crash.
 func writeAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -351,10 +353,6 @@ func writeAtomic(path string, data []byte) error {
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return fmt.Errorf("publish status: write %s: %w", f.Name(), err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("publish status: sync %s: %w", f.Name(), err)
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("publish status: close %s: %w", f.Name(), err)

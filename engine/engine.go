@@ -45,6 +45,14 @@ type Options struct {
 	// Metrics, if set, records every pass and, in Watch, the state of each
 	// watched mailbox's connection; nil records nothing.
 	Metrics *Metrics
+	// StatusFile, if set, is where the status of the state is published
+	// after each pass, for `mailrules status` (see StatusPath).
+	StatusFile string
+	// Notifier, if set, hears Watch's progress (READY, STATUS, STOPPING),
+	// and, every quarter of WatchdogInterval, WATCHDOG=1 while the
+	// health check passes (a Metrics is then created if none is given).
+	Notifier         Notifier
+	WatchdogInterval time.Duration
 }
 
 // Engine carries out passes for a loaded configuration.
@@ -61,6 +69,8 @@ type Engine struct {
 	// reloads carries accepted configurations from Reload to the running
 	// Watch.
 	reloads chan reloadRequest
+	// svc records passes and notifies the service manager (notify.go).
+	svc service
 }
 
 // config returns the configuration in force.

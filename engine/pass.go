@@ -71,6 +71,7 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 	start := time.Now()
 	e := s.e
 	defer func() { e.opts.Metrics.observePass(s.acct.Name, mailbox, sum, err, time.Since(start)) }()
+	defer func() { e.passEnded(s.acct.Name, mailbox, sum, err, time.Since(start)) }()
 	p := &mailboxPass{
 		session: s,
 		mailbox: mailbox,

@@ -156,6 +156,7 @@ func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 			stopping = append(stopping, w)
 			delete(s.running, k)
 			e.opts.Metrics.unwatch(k.account, k.mailbox)
+			e.unwatching(k.account, k.mailbox)
 			continue
 		}
 		if changed := changedSettings(w.acct, acct); len(changed) > 0 {
@@ -199,6 +200,7 @@ func (s *supervisor) start(acct *config.Account, mailbox string) {
 	w := &watcher{acct: acct, cancel: cancel, done: make(chan struct{})}
 	s.running[watchKey{acct.Name, mailbox}] = w
 	s.e.opts.Metrics.watch(acct.Name, mailbox, healthWindow(acct))
+	s.e.watching(acct.Name, mailbox)
 	go func() {
 		defer close(w.done)
 		defer cancel()

@@ -24,8 +24,10 @@ import (
 // Reload). When ctx is cancelled the batch in flight finishes, the
 // connections log out, and Watch returns nil.
 func (e *Engine) Watch(ctx context.Context) error {
+	defer e.startService(ctx)()
 	sup := &supervisor{e: e, ctx: ctx, running: map[watchKey]*watcher{}}
 	sup.apply(e.config(), true)
+	e.allWatching()
 	for {
 		select {
 		case <-ctx.Done():
@@ -33,6 +35,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 			return nil
 		case req := <-e.reloads:
 			req.done <- sup.apply(req.cfg, false)
+			e.notifyProgress()
 		}
 	}
 }
@@ -47,6 +50,7 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox
 		if ctx.Err() != nil {
 			break
 		}
+		e.watchFailed(acct.Name, mailbox)
 		wait := b.delay()
 		if errors.Is(err, imap.ErrAbort) {
 			log.Warn("connection lost; reconnecting", zap.Error(err), zap.Duration("in", wait))

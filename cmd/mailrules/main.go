@@ -9,6 +9,7 @@
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
 //	mailrules auth    [-c FILE] ACCOUNT          sign in with OAuth 2.0 and store the refresh token
+//	mailrules status  [-c FILE] [--json]         the last passes and what is pending, per mailbox
 //	mailrules version                            print the version
 //
 // The configuration is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -40,6 +41,8 @@ Usage:
                                           which rules match local messages (.eml files,
                                           Maildir folders, - for stdin) and what would happen
   mailrules auth    [-c FILE] ACCOUNT     sign in with OAuth 2.0 and store the refresh token
+  mailrules status  [-c FILE] [--json]    the last passes and what is pending, per mailbox
+                                          (also while watch runs)
   mailrules version                       print the version
 
 The configuration file is $XDG_CONFIG_HOME/mailrules/config.toml
@@ -71,6 +74,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdTest(rest, os.Stdin, stdout, stderr)
 	case "auth":
 		return cmdAuth(rest, stdout, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		return cmdVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

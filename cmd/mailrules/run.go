@@ -30,6 +30,8 @@ type engineFlags struct {
 	trace     string
 	// listen is watch's --listen address for /metrics and /healthz.
 	listen string
+	// watch is set for watch, which speaks sd_notify (service.go).
+	watch bool
 }
 
 func (f *engineFlags) register(fs *flag.FlagSet) {
@@ -70,6 +72,7 @@ func cmdWatch(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}
+	f.watch = true
 	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error {
 		reloadOnHUP(ctx, e)
 		return e.Watch(ctx)
@@ -174,7 +177,14 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e := engine.New(cfg, store, log, &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace, Metrics: metrics})
+	opts := &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace, Metrics: metrics, StatusFile: engine.StatusPath(statePath)}
+	if f.watch {
+		if err := serviceOptions(opts, log); err != nil {
+			fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
+			return exitConfig
+		}
+	}
+	e := engine.New(cfg, store, log, opts)
 	if err := fn(ctx, e); err != nil {
 		fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)
 		return exitFailure

@@ -93,7 +93,7 @@ func (w *manWriter) paragraphs(s string) {
 func (w *manWriter) example(s string) {
 	w.raw(".PP\n.RS 4\n.nf")
 	w.text(strings.TrimSuffix(s, "\n"))
-	w.raw(".fi\n.RE")
+	w.raw(".fi\n.RE\n.PP")
 }
 
 // bold and italic return in-line font changes around escaped text.

@@ -1,4 +1,4 @@
-# mailrules: build, test, lint, fuzz, bench, demo.
+# mailrules: build, test, lint, fuzz, bench, demo, release, man, install.
 #
 # `make test` is what CI runs (.ci/run); it installs what is missing
 # (Dovecot, staticcheck, the unpacked Cyrus and Courier) so that it works
@@ -11,7 +11,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN         := bin/mailrules
 FUZZTIME    ?= 30s
 
-.PHONY: all build test unit lint fmt vet staticcheck fuzz bench gobench demo deps clean
+.PHONY: all build test unit lint fmt vet staticcheck fuzz bench gobench demo deps clean release man install uninstall
 
 all: build
 
@@ -76,5 +76,69 @@ gobench:
 demo: deps build
 	./scripts/demo.sh
 
+## release: static binaries for every RELEASE_PLATFORMS into dist/, each
+## as mailrules-VERSION-OS-ARCH.tar.gz with the man pages, completions and
+## README, plus dist/SHA256SUMS. VERSION comes from git describe.
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 freebsd/amd64
+DIST        := dist
+# Reproducible archives: fixed owner, order and time (the commit's).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+TAR         := tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH)
+
+release: man
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/host/mailrules ./cmd/mailrules
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; name=mailrules-$(VERSION)-$$os-$$arch; dir=$(DIST)/$$name; \
+		echo "== $$name"; \
+		mkdir -p $$dir/man $$dir/completions; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$dir/mailrules ./cmd/mailrules; \
+		cp man/mailrules.1 man/mailrules.toml.5 $$dir/man/; \
+		$(DIST)/host/mailrules completion bash > $$dir/completions/mailrules.bash; \
+		$(DIST)/host/mailrules completion zsh > $$dir/completions/_mailrules; \
+		$(DIST)/host/mailrules completion fish > $$dir/completions/mailrules.fish; \
+		cp README.md rules.example.toml $$dir/; \
+		[ ! -f LICENSE ] || cp LICENSE $$dir/; \
+		$(TAR) -C $(DIST) -czf $(DIST)/$$name.tar.gz $$name; \
+		rm -rf $$dir; \
+	done
+	rm -rf $(DIST)/host
+	cd $(DIST) && sha256sum *.tar.gz > SHA256SUMS
+	@ls -l $(DIST)
+
+## man: regenerate man/mailrules.1 and man/mailrules.toml.5 from the command
+## table and the config key table (a test fails when they are stale).
+man:
+	@mkdir -p man
+	$(GO) run ./cmd/mailrules man 1 > man/mailrules.1.tmp && mv man/mailrules.1.tmp man/mailrules.1
+	$(GO) run ./cmd/mailrules man 5 > man/mailrules.toml.5.tmp && mv man/mailrules.toml.5.tmp man/mailrules.toml.5
+
+## install: the binary, man pages and completions under $(DESTDIR)$(PREFIX).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+install:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/mailrules
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mailrules
+	install -m 0644 man/mailrules.1 $(DESTDIR)$(MANDIR)/man1/mailrules.1
+	install -m 0644 man/mailrules.toml.5 $(DESTDIR)$(MANDIR)/man5/mailrules.toml.5
+	$(BIN) completion bash > $(DESTDIR)$(BASHCOMPDIR)/mailrules
+	$(BIN) completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_mailrules
+	$(BIN) completion fish > $(DESTDIR)$(FISHCOMPDIR)/mailrules.fish
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/mailrules $(DESTDIR)$(ZSHCOMPDIR)/_mailrules $(DESTDIR)$(FISHCOMPDIR)/mailrules.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailrules $(DESTDIR)$(MANDIR)/man1/mailrules.1 \
+		$(DESTDIR)$(MANDIR)/man5/mailrules.toml.5 $(DESTDIR)$(BASHCOMPDIR)/mailrules \
+		$(DESTDIR)$(ZSHCOMPDIR)/_mailrules $(DESTDIR)$(FISHCOMPDIR)/mailrules.fish
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -20,29 +20,18 @@ import (
 	"github.com/mailrules/mailrules/config"
 )
 
+// authFlags registers auth's flags on fs.
+func authFlags(fs *flag.FlagSet) (path *string, timeout *time.Duration) {
+	path = configFlag(fs)
+	timeout = fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	return path, timeout
+}
+
 // cmdAuth obtains a refresh token for an account configured with OAuth 2.0
 // and stores it where the account's oauth2 table says.
 func cmdAuth(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("auth", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: mailrules auth [-c FILE] [--timeout D] ACCOUNT
-
-Sign in to ACCOUNT's OAuth 2.0 provider and store the refresh token where
-its oauth2 table says: the file of refresh_token = { file = ... } (created
-0600), or store_command, which receives it on its standard input.
-
-With device_auth_url, the device authorization grant (RFC 8628): enter the
-printed code at the printed address, on any device. Otherwise the
-authorization code grant with PKCE (RFC 7636): open the printed URL in a
-browser on this machine; the provider sends it back to mailrules on
-http://127.0.0.1 (RFC 8252).
-
-`)
-		fs.PrintDefaults()
-	}
-	path := configFlag(fs)
-	timeout := fs.Duration("timeout", 10*time.Minute, "how long to wait for the sign-in")
+	fs := newFlagSet("auth", stderr)
+	path, timeout := authFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig
 	}

@@ -51,12 +51,7 @@ func plural(n int, one, many string) string {
 // cmdCheck loads and compiles the configuration, reports every problem and,
 // when it is clean, what each watched mailbox will fetch.
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mailrules check [-c FILE]\n\nLoad and compile the configuration and its rules; report every problem\nas FILE:LINE:COL: rule \"NAME\": message. Exit 0 when clean, 2 otherwise.\n\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("check", stderr)
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitConfig

@@ -38,42 +38,46 @@ func (f *engineFlags) register(fs *flag.FlagSet) {
 	f.config = configFlag(fs)
 	fs.StringVar(&f.state, "state", "", "state database `file` (default: the config's state, else $XDG_STATE_HOME/mailrules/state.db)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be done; change nothing (mailboxes are opened read-only)")
-	fs.StringVar(&f.logFormat, "log-format", "", "log format: console or json (default: console on a terminal, json otherwise)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "", "log `format`: console or json (default: console on a terminal, json otherwise)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&f.trace, "trace", os.Getenv("MAILRULES_TRACE"), "write the IMAP protocol trace (credentials redacted, lines time-stamped) to `file` (default $MAILRULES_TRACE)")
+}
+
+// runFlags registers run's flags on fs.
+func runFlags(fs *flag.FlagSet) (f *engineFlags, all *bool) {
+	f = new(engineFlags)
+	f.register(fs)
+	all = fs.Bool("all", false, "apply the rules to every message, not only to mail that arrived since the last pass")
+	return f, all
 }
 
 // cmdRun is `mailrules run`: one pass over every account and mailbox, for cron.
 func cmdRun(args []string) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	var f engineFlags
-	f.register(fs)
-	all := fs.Bool("all", false, "apply the rules to every message, not only to mail that arrived since the last pass")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: mailrules run [-c FILE] [--all] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("run", nil)
+	f, all := runFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}
-	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx) }, *all)
+	return runEngine(f, fs.Args(), func(ctx context.Context, e *engine.Engine) error { return e.Run(ctx) }, *all)
+}
+
+// watchFlags registers watch's flags on fs.
+func watchFlags(fs *flag.FlagSet) *engineFlags {
+	f := new(engineFlags)
+	f.register(fs)
+	fs.StringVar(&f.listen, "listen", "", "serve Prometheus metrics at http://`ADDR`/metrics and a health check at /healthz (200 \"ok\" while every watched mailbox is connected, its last pass succeeded and it showed life, by a pass, a NOOP poll or waiting in IDLE, within 3 x max(poll_interval, idle_restart) and at least 30m; else 503 with a reason per mailbox), e.g. 127.0.0.1:9464; no authentication, so keep it on loopback or a trusted network (default: off)")
+	return f
 }
 
 // cmdWatch is `mailrules watch`: the daemon.
 func cmdWatch(args []string) int {
-	fs := flag.NewFlagSet("watch", flag.ContinueOnError)
-	var f engineFlags
-	f.register(fs)
-	fs.StringVar(&f.listen, "listen", "", "serve Prometheus metrics at http://`ADDR`/metrics and a health check at /healthz (200 \"ok\" while every watched mailbox is connected, its last pass succeeded and it showed life, by a pass, a NOOP poll or waiting in IDLE, within 3 x max(poll_interval, idle_restart) and at least 30m; else 503 with a reason per mailbox), e.g. 127.0.0.1:9464; no authentication, so keep it on loopback or a trusted network (default: off)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: mailrules watch [-c FILE] [--dry-run] [--state FILE] [--log-format F] [--log-level L] [--trace FILE] [--listen ADDR]")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("watch", nil)
+	f := watchFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}
 	f.watch = true
-	return runEngine(&f, fs.Args(), func(ctx context.Context, e *engine.Engine) error {
+	return runEngine(f, fs.Args(), func(ctx context.Context, e *engine.Engine) error {
 		reloadOnHUP(ctx, e)
 		return e.Watch(ctx)
 	}, false)

@@ -19,22 +19,19 @@ import (
 // published.
 const statusLockWait = 300 * time.Millisecond
 
+// statusFlags registers status's flags on fs.
+func statusFlags(fs *flag.FlagSet) (configPath, state *string, asJSON *bool) {
+	configPath = configFlag(fs)
+	state = fs.String("state", "", "state database `file` (default: the config's state, else $XDG_STATE_HOME/mailrules/state.db)")
+	asJSON = fs.Bool("json", false, "print JSON instead of a table")
+	return configPath, state, asJSON
+}
+
 // cmdStatus is `mailrules status`: what the last passes did and what is
 // pending, per account and mailbox, also while watch runs.
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := configFlag(fs)
-	state := fs.String("state", "", "state database `file` (default: the config's state, else $XDG_STATE_HOME/mailrules/state.db)")
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: mailrules status [-c FILE] [--state FILE] [--json]")
-		fmt.Fprintln(fs.Output(), "\nPer account and mailbox: the last pass (time, result, counts), UIDVALIDITY, the highest UID handled,\n"+
-			"a journaled batch in flight and the messages to try again. While run or watch holds the state\n"+
-			"database, the status it published next to it after its last pass is shown instead (which, and\n"+
-			"how old, is said).")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("status", stderr)
+	configPath, state, asJSON := statusFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
 	}

@@ -46,27 +46,28 @@ type finalReport struct {
 	Rule    string `json:"rule"`
 }
 
+// testOptions are test's flags.
+type testOptions struct {
+	config, account, mailbox, now *string
+	asJSON                        *bool
+}
+
+// testFlags registers test's flags on fs.
+func testFlags(fs *flag.FlagSet) testOptions {
+	return testOptions{
+		config:  configFlag(fs),
+		asJSON:  fs.Bool("json", false, "print JSON for scripts"),
+		account: fs.String("account", "", "evaluate as if in this `account` (default: the first)"),
+		mailbox: fs.String("mailbox", "", "evaluate as if in this `mailbox` (default: the account's first)"),
+		now:     fs.String("now", "", "evaluate at this `time` (RFC 3339) instead of the current time"),
+	}
+}
+
 // cmdTest shows which rules match local messages and what would happen to
 // them. It never connects to a server; every message counts as new.
 func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: mailrules test [-c FILE] [--json] [--account A] [--mailbox M] MESSAGE...
-
-Evaluate the rules on local messages and show which rules match and what
-would happen. MESSAGE is an .eml file, a Maildir folder (its cur/ and new/)
-or - for standard input. Nothing connects to a server; every message is
-treated as new mail.
-
-`)
-		fs.PrintDefaults()
-	}
-	path := configFlag(fs)
-	asJSON := fs.Bool("json", false, "print JSON for scripts")
-	account := fs.String("account", "", "evaluate as if in this `account` (default: the first)")
-	mailbox := fs.String("mailbox", "", "evaluate as if in this `mailbox` (default: the account's first)")
-	nowFlag := fs.String("now", "", "evaluate at this `time` (RFC 3339) instead of the current time")
+	fs := newFlagSet("test", stderr)
+	opts := testFlags(fs)
 	// Flags may come after the messages: parse, take a positional, repeat.
 	var inputs []string
 	for {
@@ -84,19 +85,19 @@ treated as new mail.
 		return exitConfig
 	}
 	now := time.Now()
-	if *nowFlag != "" {
-		t, err := time.Parse(time.RFC3339, *nowFlag)
+	if *opts.now != "" {
+		t, err := time.Parse(time.RFC3339, *opts.now)
 		if err != nil {
 			fmt.Fprintf(stderr, "mailrules test: -now: %v\n", err)
 			return exitConfig
 		}
 		now = t
 	}
-	cfg, ok := loadConfig(*path, stderr)
+	cfg, ok := loadConfig(*opts.config, stderr)
 	if !ok {
 		return exitConfig
 	}
-	acct, mb, err := pickAccount(cfg, *account, *mailbox)
+	acct, mb, err := pickAccount(cfg, *opts.account, *opts.mailbox)
 	if err != nil {
 		fmt.Fprintf(stderr, "mailrules test: %v\n", err)
 		return exitConfig
@@ -125,7 +126,7 @@ treated as new mail.
 			failed = true
 		}
 	}
-	if *asJSON {
+	if *opts.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)

@@ -1,6 +1,6 @@
 module github.com/mailrules/mailrules/test/bench/parser
 
-go 1.26
+go 1.26.0
 
 require github.com/mailrules/mailrules v0.0.0
 

@@ -326,15 +326,12 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		if os.Getenv("COURIERTEST_KEEP") != "" {
-			fmt.Fprintf(os.Stderr, "couriertest: keeping %s\n", s.dir)
-			return
-		}
-		s.removeDir()
+		imapsrv.RemoveDir("couriertest", "COURIERTEST_KEEP", s.dir)
 	})
 	return s.closeErr
 }
 
+// removeDir removes the temporary directory after a failed start.
 func (s *Server) removeDir() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

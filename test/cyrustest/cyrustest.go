@@ -296,15 +296,12 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		if os.Getenv("CYRUSTEST_KEEP") != "" {
-			fmt.Fprintf(os.Stderr, "cyrustest: keeping %s\n", s.dir)
-			return
-		}
-		s.removeDir()
+		imapsrv.RemoveDir("cyrustest", "CYRUSTEST_KEEP", s.dir)
 	})
 	return s.closeErr
 }
 
+// removeDir removes the temporary directory after a failed start.
 func (s *Server) removeDir() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

@@ -52,6 +52,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mailrules/mailrules/test/internal/imapsrv"
 )
 
 // Paths of the Dovecot executables (Debian's dovecot-core/dovecot-imapd).
@@ -170,7 +172,7 @@ var errAddrInUse = errors.New("address already in use")
 // prepare creates the directory, certificate, passwd directory and chooses the
 // mail user.
 func (s *Server) prepare(opts *Options) error {
-	dir, err := makeTempDir()
+	dir, err := imapsrv.MakeTempDir("dovecottest-")
 	if err != nil {
 		return err
 	}
@@ -226,47 +228,6 @@ func unprivilegedAccount() (uid, gid int, err error) {
 		return 0, 0, errors.New("account nobody has uid or gid 0")
 	}
 	return uid, gid, nil
-}
-
-// makeTempDir creates the server directory, world-traversable so that the
-// unprivileged mail processes can reach their homes. If some directory on
-// the way (e.g. a private $TMPDIR) is not traversable, /tmp is used instead.
-func makeTempDir() (string, error) {
-	for _, parent := range []string{os.TempDir(), "/tmp"} {
-		if os.Geteuid() == 0 && !traversable(parent) {
-			continue
-		}
-		dir, err := os.MkdirTemp(parent, "dovecottest-")
-		if err != nil {
-			return "", fmt.Errorf("create server directory: %w", err)
-		}
-		if err := os.Chmod(dir, 0o755); err != nil {
-			os.RemoveAll(dir)
-			return "", fmt.Errorf("chmod server directory: %w", err)
-		}
-		return dir, nil
-	}
-	return "", errors.New("no temporary directory that unprivileged users can traverse (tried $TMPDIR and /tmp)")
-}
-
-// traversable reports whether every directory from / to dir can be
-// searched by any user.
-func traversable(dir string) bool {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return false
-	}
-	for {
-		fi, err := os.Stat(dir)
-		if err != nil || fi.Mode().Perm()&0o001 == 0 {
-			return false
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return true
-		}
-		dir = parent
-	}
 }
 
 // freePorts returns n distinct loopback TCP ports that were free a moment
@@ -504,15 +465,12 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		if os.Getenv("DOVECOTTEST_KEEP") != "" {
-			fmt.Fprintf(os.Stderr, "dovecottest: keeping %s\n", s.dir)
-			return
-		}
-		s.removeDir()
+		imapsrv.RemoveDir("dovecottest", "DOVECOTTEST_KEEP", s.dir)
 	})
 	return s.closeErr
 }
 
+// removeDir removes the temporary directory after a failed start.
 func (s *Server) removeDir() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)

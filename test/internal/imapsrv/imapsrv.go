@@ -337,3 +337,17 @@ func ValidUserName(name string) error {
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// RemoveDir removes a server's temporary directory dir, unless the
+// environment variable keep (e.g. DOVECOTTEST_KEEP) is set: then it says on
+// stderr, as pkg, that it keeps it. An empty dir is left alone.
+func RemoveDir(pkg, keep, dir string) {
+	if dir == "" {
+		return
+	}
+	if os.Getenv(keep) != "" {
+		fmt.Fprintf(os.Stderr, "%s: keeping %s\n", pkg, dir)
+		return
+	}
+	os.RemoveAll(dir)
+}

@@ -43,7 +43,11 @@ type OAuth2 struct {
 	// cached is the last access token from the refresh-token grant, reused
 	// until shortly before it expires, and cacheKey the settings it was
 	// obtained with.
-	cached   *oauth2.Token
+	cached *oauth2.Token
+	// rotated is a refresh token the provider issued in place of the
+	// configured one (RFC 6749 section 6), used from then on by this
+	// process; it is also stored where the account keeps its token.
+	rotated  string
 	cacheKey string
 }
 
@@ -173,9 +177,12 @@ type refreshSource struct {
 
 // Token implements oauth2.TokenSource.
 func (s refreshSource) Token() (*oauth2.Token, error) {
-	refresh, err := s.o.RefreshToken.Resolve(s.ctx)
-	if err != nil {
-		return nil, fmt.Errorf("oauth2 refresh_token: %w", err)
+	refresh := s.o.rotated
+	if refresh == "" {
+		var err error
+		if refresh, err = s.o.RefreshToken.Resolve(s.ctx); err != nil {
+			return nil, fmt.Errorf("oauth2 refresh_token: %w", err)
+		}
 	}
 	cfg, err := s.o.Config(s.ctx)
 	if err != nil {
@@ -184,6 +191,19 @@ func (s refreshSource) Token() (*oauth2.Token, error) {
 	tok, err := cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: refresh}).Token()
 	if err != nil {
 		return nil, TokenError(s.o.TokenURL, err)
+	}
+	if tok.RefreshToken != "" && tok.RefreshToken != refresh {
+		// The provider rotated the refresh token (Microsoft does): the
+		// old one may stop working, so the new one is kept for this
+		// process and stored where the account reads it. A failure to
+		// store it fails this sign-in, so that it is seen, but the next
+		// attempt of this process goes on with the new token.
+		s.o.rotated = tok.RefreshToken
+		if s.o.canStore() {
+			if _, err := s.o.store(s.ctx, tok.RefreshToken); err != nil {
+				return nil, fmt.Errorf("oauth2: the provider issued a new refresh token that could not be stored: %w", err)
+			}
+		}
 	}
 	return tok, nil
 }
@@ -230,12 +250,31 @@ func (o *OAuth2) Forget() {
 	o.cached = nil
 }
 
+// canStore reports whether StoreRefreshToken has somewhere to put a token.
+func (o *OAuth2) canStore() bool {
+	return len(o.StoreCommand) > 0 || (o.RefreshToken != nil && o.RefreshToken.File != "")
+}
+
 // StoreRefreshToken stores a refresh token where the account reads it
 // from: through StoreCommand when set, else in RefreshToken's file (see
 // WriteSecretFile). A refresh token read from an environment variable or
 // a command without StoreCommand has nowhere to go, which is an error.
 // It returns where the token went, for the user.
 func (o *OAuth2) StoreRefreshToken(ctx context.Context, token string) (string, error) {
+	where, err := o.store(ctx, token)
+	if err != nil {
+		return "", err
+	}
+	o.Forget()
+	o.mu.Lock()
+	o.rotated = ""
+	o.mu.Unlock()
+	return where, nil
+}
+
+// store is StoreRefreshToken without forgetting the cached tokens, for a
+// caller that holds o.mu.
+func (o *OAuth2) store(ctx context.Context, token string) (string, error) {
 	switch {
 	case o == nil:
 		return "", errors.New("no oauth2 configured")
@@ -251,7 +290,6 @@ func (o *OAuth2) StoreRefreshToken(ctx context.Context, token string) (string, e
 		return "", fmt.Errorf("oauth2: refresh_token comes from %s, where a token cannot be stored; use refresh_token = { file = ... } or set store_command",
 			o.RefreshToken.describe())
 	}
-	o.Forget()
 	if len(o.StoreCommand) > 0 {
 		return "store_command " + strings.Join(o.StoreCommand, " "), nil
 	}

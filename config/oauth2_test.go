@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -81,5 +83,43 @@ func TestOAuth2TokenErrors(t *testing.T) {
 		if strings.Contains(err.Error(), "secret-value") {
 			t.Errorf("HTTP %d: Token error %q reveals a secret", tt.status, err)
 		}
+	}
+}
+
+// TestOAuth2RotatedRefreshToken: a new refresh token in the token
+// response replaces the stored one (in its file) and is the one sent on
+// the next refresh.
+func TestOAuth2RotatedRefreshToken(t *testing.T) {
+	var sent []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		sent = append(sent, r.PostForm.Get("refresh_token"))
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":"at-%d","token_type":"Bearer","expires_in":3600,"refresh_token":"rt-%d"}`, len(sent), len(sent)+1)
+	}))
+	defer srv.Close()
+	file := filepath.Join(t.TempDir(), "refresh")
+	if err := os.WriteFile(file, []byte("rt-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := &OAuth2{ClientID: "cid", RefreshToken: &Secret{File: file}, TokenURL: srv.URL}
+	ctx := context.Background()
+	for i := range 2 {
+		if _, err := o.Token(ctx, srv.Client()); err != nil {
+			t.Fatalf("Token #%d = %v", i+1, err)
+		}
+		o.Forget()
+	}
+	if want := []string{"rt-1", "rt-2"}; strings.Join(sent, " ") != strings.Join(want, " ") {
+		t.Errorf("refresh tokens sent = %q, want %q", sent, want)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || strings.TrimSpace(string(data)) != "rt-3" {
+		t.Errorf("stored refresh token = %q, %v; want rt-3", data, err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
 }

@@ -71,10 +71,12 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox
 // pass succeeded, to reset the reconnect backoff.
 func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox string, connected func()) (err error) {
 	// Set by the client's reader when the server reports new messages
-	// outside IDLE (e.g. in a NOOP response while polling).
+	// outside IDLE (e.g. in a NOOP response while polling). New mail always
+	// comes with EXISTS (RFC 3501 section 7.3.1); a RECENT alone is the
+	// server recounting after an expunge, such as our own moves.
 	var changed atomic.Bool
 	s, err := e.connectWith(ctx, acct, func(u imap.Update) {
-		if u.Kind == imap.UpdateExists || u.Kind == imap.UpdateRecent {
+		if u.Kind == imap.UpdateExists {
 			changed.Store(true)
 		}
 	})
@@ -149,7 +151,7 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 	// Errors already say they came from IDLE.
 	return s.client.Idle(idleCtx, func(u imap.Update) {
 		switch u.Kind {
-		case imap.UpdateExists, imap.UpdateRecent:
+		case imap.UpdateExists:
 			changed.Store(true)
 			stop()
 		case imap.UpdateBye:

@@ -317,3 +317,21 @@ func TestKnownDestinationNeedsNoStatus(t *testing.T) {
 		t.Fatalf("Junk holds %d messages, want 2:\n%s", len(got["Junk"]), got)
 	}
 }
+
+// TestWatchOnePassPerArrival: the EXPUNGE and RECENT that the server sends
+// after our own move are not new mail; one arrival makes one pass.
+func TestWatchOnePassPerArrival(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	stop, log := e.startWatch(t)
+	defer stop()
+	before := log.count(`"pass done"`)
+	e.appendMessages("INBOX", message{id: "one-pass@x", headers: "X-Spam-Flag: YES"})
+	c := e.client()
+	if !waitFor(15*time.Second, func() bool { return e.where(c, "one-pass@x", "Junk") == "Junk" }) {
+		t.Fatalf("spam not moved:\n%s", log)
+	}
+	time.Sleep(2500 * time.Millisecond) // past Dovecot's notification delay and the log flush
+	if n := log.count(`"pass done"`) - before; n != 1 {
+		t.Fatalf("%d passes after one arrival, want 1:\n%s", n, log)
+	}
+}

@@ -109,6 +109,7 @@ func New(cfg *config.Config, store *Store, log *zap.Logger, opts *Options) *Engi
 	if e.opts.MaxBackoff <= 0 {
 		e.opts.MaxBackoff = 5 * time.Minute
 	}
+	e.svc.pub.warn = e.statusWarn
 	return e
 }
 
@@ -118,6 +119,7 @@ func New(cfg *config.Config, store *Store, log *zap.Logger, opts *Options) *Engi
 // together. When ctx is cancelled (SIGTERM), the batch in flight finishes
 // and no new mailbox is started.
 func (e *Engine) Run(ctx context.Context) error {
+	defer e.flushStatus()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

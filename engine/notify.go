@@ -40,6 +40,22 @@ type watchedBox struct {
 	failing bool // the latest pass or connection attempt failed
 }
 
+// statusWarn logs a failure to publish the status file.
+func (e *Engine) statusWarn(err error) {
+	e.log.Warn("cannot publish the status file", zap.String("path", e.opts.StatusFile), zap.Error(err))
+}
+
+// flushStatus writes a status file publish that was put off, when Run or
+// Watch ends.
+func (e *Engine) flushStatus() {
+	if e.opts.StatusFile == "" || e.opts.DryRun {
+		return
+	}
+	if err := e.svc.pub.flush(e.store, e.opts.StatusFile); err != nil {
+		e.statusWarn(err)
+	}
+}
+
 // passEnded records how a pass over a mailbox ended: in the state store
 // and the published status file (unless this is a dry run), and in the
 // STATUS line of a watched mailbox.
@@ -50,7 +66,7 @@ func (e *Engine) passEnded(account, mailbox string, sum *PassSummary, err error,
 			e.log.Warn("cannot record the pass for mailrules status", zap.String("account", account), zap.String("mailbox", mailbox), zap.Error(perr))
 		} else if e.opts.StatusFile != "" {
 			if perr := e.svc.pub.publish(e.store, e.opts.StatusFile); perr != nil {
-				e.log.Warn("cannot publish the status file", zap.String("path", e.opts.StatusFile), zap.Error(perr))
+				e.statusWarn(perr)
 			}
 		}
 	}

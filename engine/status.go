@@ -321,14 +321,54 @@ func nonNil(ms []MailboxStatus) []MailboxStatus {
 // publisher writes the status file; its mutex keeps concurrent passes
 // (watch has one per mailbox) from racing on the temporary file.
 type publisher struct {
-	mu sync.Mutex
+	mu    sync.Mutex
+	last  time.Time   // when the file was last written
+	timer *time.Timer // a publish put off to publishEvery after last
+	// warn reports a failure of a publish that was put off.
+	warn func(error)
 }
 
-// publish writes a snapshot of store to path atomically: a temporary file
-// in the same directory, renamed over path.
+// publishEvery bounds how often the status file is written: a snapshot
+// reads every mailbox of the store, so passes over many mailboxes in a row
+// share one.
+const publishEvery = time.Second
+
+// publish writes a snapshot of store to path, at once when the last one is
+// older than publishEvery, else once that much after the last one.
 func (p *publisher) publish(store *Store, path string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if wait := publishEvery - time.Since(p.last); wait > 0 {
+		if p.timer == nil {
+			p.timer = time.AfterFunc(wait, func() {
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				p.timer = nil
+				if err := p.write(store, path); err != nil && p.warn != nil {
+					p.warn(err)
+				}
+			})
+		}
+		return nil
+	}
+	return p.write(store, path)
+}
+
+// flush writes a publish that was put off now.
+func (p *publisher) flush(store *Store, path string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer == nil || !p.timer.Stop() {
+		return nil
+	}
+	p.timer = nil
+	return p.write(store, path)
+}
+
+// write writes a snapshot of store to path atomically: a temporary file
+// in the same directory, renamed over path. p.mu is held.
+func (p *publisher) write(store *Store, path string) error {
+	p.last = time.Now()
 	ms, err := store.Mailboxes()
 	if err != nil {
 		return err

@@ -217,3 +217,65 @@ func TestWatchdogOnlyWhileHealthy(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestPublishCoalesces: passes in quick succession share one snapshot, the
+// one put off is written a publishEvery later, and flush writes it at once.
+func TestPublishCoalesces(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := OpenStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	status := StatusPath(path)
+	var pub publisher
+	if err := pub.publish(s, status); err != nil {
+		t.Fatalf("publish = %v", err)
+	}
+	if _, err := os.Stat(status); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put("work", "INBOX", MailboxState{UIDValidity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := pub.publish(s, status); err != nil {
+			t.Fatalf("publish = %v", err)
+		}
+	}
+	if data, _ := os.ReadFile(status); strings.Contains(string(data), `"work"`) {
+		t.Fatalf("a publish within %v of the last one wrote at once:\n%s", publishEvery, data)
+	}
+	if err := pub.flush(s, status); err != nil {
+		t.Fatalf("flush = %v", err)
+	}
+	data, err := os.ReadFile(status)
+	if err != nil || !strings.Contains(string(data), `"work"`) {
+		t.Fatalf("after flush the status file lacks the pass: %v\n%s", err, data)
+	}
+	// Put off and not flushed: written by the timer.
+	time.Sleep(publishEvery + 100*time.Millisecond)
+	if err := s.Put("work", "Lists/go", MailboxState{UIDValidity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pub.publish(s, status) // at once: the last write is old
+	if err := s.Put("home", "INBOX", MailboxState{UIDValidity: 1}); err != nil {
+		t.Fatal(err)
+	}
+	pub.publish(s, status) // put off
+	if !waitUntil(3*time.Second, func() bool {
+		data, _ := os.ReadFile(status)
+		return strings.Contains(string(data), `"home"`)
+	}) {
+		t.Fatal("a put-off publish was never written")
+	}
+}
+
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}

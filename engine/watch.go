@@ -25,6 +25,7 @@ import (
 // connections log out, and Watch returns nil.
 func (e *Engine) Watch(ctx context.Context) error {
 	defer e.startService(ctx)()
+	defer e.flushStatus()
 	sup := &supervisor{e: e, ctx: ctx, running: map[watchKey]*watcher{}}
 	sup.apply(e.config(), true)
 	e.allWatching()

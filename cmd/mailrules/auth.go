@@ -196,8 +196,16 @@ func codeGrant(ctx context.Context, cfg *oauth2.Config, out io.Writer, listenAdd
 		// the HTTP client of ctx.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
-	go srv.Serve(ln) //nolint:errcheck // ends with Close
-	defer srv.Close()
+	go srv.Serve(ln) //nolint:errcheck // ends with Shutdown
+	defer func() {
+		// Let the handler that answered finish its page: Close would cut
+		// it off, and the browser would retry against a closed port.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
 
 	fmt.Fprintf(out, "To sign in, open this URL in a browser on this machine:\n\n  %s\n\nWaiting for the browser on %s ...\n", authURL, c.RedirectURL)
 	select {

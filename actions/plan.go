@@ -51,25 +51,7 @@ type Step struct {
 }
 
 // Count returns the number of messages the step acts on.
-func (s *Step) Count() int { return setCount(s.UIDs) }
-
-// setCount counts the numbers in a set without expanding it. A range ending
-// in * counts as its start only.
-func setCount(set imap.SeqSet) int {
-	n := 0
-	for _, r := range set {
-		lo, hi := r.Start, r.Stop
-		if lo > hi {
-			lo, hi = hi, lo
-		}
-		if lo == 0 {
-			n++
-			continue
-		}
-		n += int(hi-lo) + 1
-	}
-	return n
-}
+func (s *Step) Count() int { return s.UIDs.Count() }
 
 // String describes the step in a few words, e.g. `move 12 messages to "Archive"`.
 func (s *Step) String() string {

@@ -119,7 +119,7 @@ func (ex *executor) attempt(ctx context.Context, set imap.SeqSet, op func(imap.S
 	if serr != nil {
 		return nil, serr
 	}
-	if n := setCount(existing); n < setCount(set) {
+	if n := existing.Count(); n < set.Count() {
 		ex.vanish(difference(set, existing))
 		if n == 0 {
 			return nil, nil

@@ -42,7 +42,7 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		dest := ex.destination(st)
 		ex.step.Mailbox = dest
 		if imap.MailboxEqual(dest, ex.plan.Mailbox) {
-			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", setCount(uids), dest),
+			ex.warn(fmt.Sprintf("not copying %d messages of %q into the same mailbox", uids.Count(), dest),
 				zap.String("destination", dest), zap.Stringer("uids", uids))
 			return nil
 		}
@@ -57,10 +57,10 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		ex.step.Mailbox = dest
 		if imap.MailboxEqual(dest, ex.plan.Mailbox) {
 			if st.Kind == StepDelete {
-				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", setCount(uids), dest),
+				ex.warn(fmt.Sprintf("not deleting %d messages: %q is the Trash; they are left in place", uids.Count(), dest),
 					zap.String("destination", dest), zap.Stringer("uids", uids))
 			} else {
-				ex.warn(fmt.Sprintf("not moving %d messages of %q into the same mailbox", setCount(uids), dest),
+				ex.warn(fmt.Sprintf("not moving %d messages of %q into the same mailbox", uids.Count(), dest),
 					zap.String("destination", dest), zap.Stringer("uids", uids))
 			}
 			return nil
@@ -174,7 +174,7 @@ func (ex *executor) copyAll(ctx context.Context, st *Step, uids imap.SeqSet, des
 
 // alreadyThere records messages found in their destination already.
 func (ex *executor) alreadyThere(uids imap.SeqSet, dest string) {
-	ex.report.AlreadyCopied += setCount(uids)
+	ex.report.AlreadyCopied += uids.Count()
 	ex.log.Info("already in the destination (put there by an earlier pass), not copied again",
 		zap.String("destination", dest), zap.Stringer("uids", uids))
 }
@@ -230,7 +230,7 @@ func (ex *executor) expunge(ctx context.Context, st *Step, uids imap.SeqSet, act
 			what = "to expunge"
 		}
 		ex.warn(fmt.Sprintf("server lacks UIDPLUS and bare EXPUNGE is not allowed: %d messages %s are left marked \\Deleted in %q",
-			setCount(uids), what, ex.plan.Mailbox), zap.Stringer("uids", uids), zap.String("destination", dest))
+			uids.Count(), what, ex.plan.Mailbox), zap.Stringer("uids", uids), zap.String("destination", dest))
 		ex.done(st, uids, action+" (left \\Deleted)", dest)
 	}
 	return nil
@@ -256,7 +256,7 @@ func (ex *executor) copy(ctx context.Context, set imap.SeqSet, dest string) erro
 // done records that the server confirmed action for the messages of set:
 // counts and one info log entry per message.
 func (ex *executor) done(st *Step, set imap.SeqSet, action, dest string) {
-	ex.step.Messages += setCount(set)
+	ex.step.Messages += set.Count()
 	// A step caused by one rule (the usual case) needs no per-message
 	// lookup; otherwise (UID, rule) pairs sorted by UID, flat, with no
 	// allocation per message, since a step may cover a whole mailbox.

@@ -331,25 +331,22 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 			return err
 		}
 		if plan.NeedsJournal() {
-			j := &Journal{UIDValidity: p.status.UIDValidity, From: st.HighestUID + 1, HighestUID: maxUID}
+			j := &Journal{UIDValidity: p.status.UIDValidity, From: st.HighestUID + 1, HighestUID: maxUID,
+				Copies: make(map[string]actions.DestMark)}
 			if p.oldInScope() {
 				j.From = 1
 			}
 			if old := p.journal; old != nil {
 				j.From = min(j.From, max(old.From, 1))
 				j.HighestUID = max(j.HighestUID, old.HighestUID)
-				j.Copies, j.Attempts, j.Plan = maps.Clone(old.Copies), old.Attempts, old.Plan
+				j.Attempts, j.Plan = old.Attempts, old.Plan
 			}
 			// Where the destinations stood after earlier passes: written
 			// with the journal, so copying into them needs no STATUS and
-			// no further write (an interrupted batch's marks stay).
-			for dest, mark := range st.Dests {
-				if _, ok := j.Copies[dest]; !ok {
-					if j.Copies == nil {
-						j.Copies = make(map[string]actions.DestMark)
-					}
-					j.Copies[dest] = mark
-				}
+			// no further write. An interrupted batch's marks, lower, win.
+			maps.Copy(j.Copies, st.Dests)
+			if p.journal != nil {
+				maps.Copy(j.Copies, p.journal.Copies)
 			}
 			st.Pending = j
 			if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
@@ -375,9 +372,6 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 				if _, ok := j.Copies[dest]; ok {
 					return nil // known before the batch began, or from an interrupted one
 				}
-				if j.Copies == nil {
-					j.Copies = make(map[string]actions.DestMark)
-				}
 				j.Copies[dest] = mark
 				return e.store.Put(p.acct.Name, p.mailbox, *st)
 			},
@@ -390,7 +384,7 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		for kind, n := range report.Messages() {
 			p.sum.Actions[kind] += n
 		}
-		p.sum.Vanished = len(report.Vanished.Nums())
+		p.sum.Vanished = report.Vanished.Count()
 		p.sum.Act = time.Since(start)
 	}
 	retry := p.nextRetry(report)

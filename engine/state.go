@@ -83,7 +83,7 @@ func (j *Journal) copyFloor(dest string) (mark actions.DestMark, ok bool) {
 	if j == nil {
 		return actions.DestMark{}, false
 	}
-	if j.Copies == nil && len(j.Plan) > 0 {
+	if len(j.Plan) > 0 {
 		return actions.DestMark{UIDNext: 1}, true // an old journal: it did not record where
 	}
 	mark, ok = j.Copies[dest]

@@ -217,3 +217,21 @@ func (s SeqSet) Chunks(extra int) []SeqSet {
 
 // IsEmpty reports whether the set holds nothing.
 func (s SeqSet) IsEmpty() bool { return len(s) == 0 }
+
+// Count returns how many numbers the set holds, without expanding it. A
+// range ending in * counts as its start only.
+func (s SeqSet) Count() int {
+	n := 0
+	for _, r := range s {
+		lo, hi := r.Start, r.Stop
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		if lo == 0 {
+			n++
+			continue
+		}
+		n += int(hi-lo) + 1
+	}
+	return n
+}

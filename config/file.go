@@ -84,18 +84,27 @@ func (l *stringList) UnmarshalTOML(v any) error {
 		*l = stringList{x}
 		return nil
 	case []any:
-		out := make(stringList, 0, len(x))
-		for i, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("element %d is %s, want a string", i+1, tomlTypeName(e))
-			}
-			out = append(out, s)
+		out, err := tomlStrings(x, "element")
+		if err == nil {
+			*l = out
 		}
-		*l = out
-		return nil
+		return err
 	}
 	return fmt.Errorf("got %s, want a string or an array of strings", tomlTypeName(v))
+}
+
+// tomlStrings converts a TOML array whose elements must be strings; what
+// names an element in the error ("element 2 is an integer, want a string").
+func tomlStrings(x []any, what string) ([]string, error) {
+	out := make([]string, 0, len(x))
+	for i, e := range x {
+		s, ok := e.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s %d is %s, want a string", what, i+1, tomlTypeName(e))
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // argv is a command: an array is the argument vector, a string is run with
@@ -115,16 +124,11 @@ func (a *argv) UnmarshalTOML(v any) error {
 		if len(x) == 0 {
 			return errors.New("empty command")
 		}
-		out := make(argv, 0, len(x))
-		for i, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				return fmt.Errorf("argument %d is %s, want a string", i+1, tomlTypeName(e))
-			}
-			out = append(out, s)
+		out, err := tomlStrings(x, "argument")
+		if err == nil {
+			*a = out
 		}
-		*a = out
-		return nil
+		return err
 	}
 	return fmt.Errorf("got %s, want a string (run with sh -c) or an array of arguments", tomlTypeName(v))
 }

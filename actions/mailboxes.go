@@ -142,12 +142,17 @@ func (ex *executor) learn(dest string, data *imap.CopyData) {
 	if ex.report.Dests == nil {
 		ex.report.Dests = make(map[string]DestMark)
 	}
-	mark := ex.report.Dests[dest]
-	if mark.UIDValidity != data.UIDValidity {
-		mark = DestMark{UIDValidity: data.UIDValidity}
+	ex.report.Dests[dest] = ex.report.Dests[dest].Merge(DestMark{UIDValidity: data.UIDValidity, UIDNext: top + 1})
+}
+
+// Merge returns the later of two marks of one destination: newer's, with
+// the higher UIDNEXT of the two when the UIDVALIDITY is the same (a
+// renumbered mailbox makes the old mark meaningless).
+func (m DestMark) Merge(newer DestMark) DestMark {
+	if m.UIDValidity == newer.UIDValidity {
+		newer.UIDNext = max(newer.UIDNext, m.UIDNext)
 	}
-	mark.UIDNext = max(mark.UIDNext, top+1)
-	ex.report.Dests[dest] = mark
+	return newer
 }
 
 // retryCreate runs do; when it fails with NO [TRYCREATE] (RFC 3501 section

@@ -53,10 +53,7 @@ func learnDests(st *MailboxState, dests map[string]actions.DestMark) {
 		if st.Dests == nil {
 			st.Dests = make(map[string]actions.DestMark)
 		}
-		if old, ok := st.Dests[dest]; ok && old.UIDValidity == mark.UIDValidity {
-			mark.UIDNext = max(mark.UIDNext, old.UIDNext)
-		}
-		st.Dests[dest] = mark
+		st.Dests[dest] = st.Dests[dest].Merge(mark)
 	}
 }
 

@@ -149,13 +149,20 @@ func (c *base64Cleaner) Read(p []byte) (int, error) {
 	}
 }
 
+// Markup that htmlToText removes: scripts and styles with their content,
+// then every tag.
+var (
+	scriptStyleRE = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>`)
+	tagRE         = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
 // htmlToText removes markup, scripts and styles and unescapes entities.
 func htmlToText(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>`).ReplaceAllString(s, " ")
-	s = regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(s, " ")
+	s = scriptStyleRE.ReplaceAllString(s, " ")
+	s = tagRE.ReplaceAllString(s, " ")
 	s = html.UnescapeString(s)
 	return strings.Join(strings.Fields(s), " ")
 }

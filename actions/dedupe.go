@@ -54,6 +54,10 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 		}
 		return nil, nil, fmt.Errorf("look into %q before copying: %w", dest, err)
 	}
+	if ex.looked == nil {
+		ex.looked = make(map[string]DestMark)
+	}
+	ex.looked[mailboxKey(dest)] = statusMark(st) // copyStart needs no STATUS of its own
 	if mark.UIDValidity != 0 && st.UIDValidity != nil && *st.UIDValidity != mark.UIDValidity {
 		from = 1 // renumbered since: the mark says nothing any more
 	}
@@ -123,6 +127,9 @@ func (ex *executor) copyStart(ctx context.Context, dest string) error {
 	}
 	mark, known := ex.opts.KnownDests[dest]
 	if !known {
+		mark, known = ex.looked[key]
+	}
+	if !known {
 		mark = DestMark{UIDNext: 1}
 	}
 	if insp, ok := ex.mb.(Inspector); ok && !known {
@@ -130,12 +137,7 @@ func (ex *executor) copyStart(ctx context.Context, dest string) error {
 		st, err := insp.Status(ctx, dest, imap.StatusUIDNext, imap.StatusUIDValidity)
 		switch {
 		case err == nil:
-			if st.UIDNext != nil {
-				mark.UIDNext = *st.UIDNext
-			}
-			if st.UIDValidity != nil {
-				mark.UIDValidity = *st.UIDValidity
-			}
+			mark = statusMark(st)
 		case !refused(err):
 			return fmt.Errorf("look into %q before copying: %w", dest, err)
 		}
@@ -148,4 +150,17 @@ func (ex *executor) copyStart(ctx context.Context, dest string) error {
 	}
 	ex.started[key] = true
 	return nil
+}
+
+// statusMark is where STATUS says a destination stands (UIDNEXT 1 when the
+// server does not say).
+func statusMark(st *imap.StatusData) DestMark {
+	mark := DestMark{UIDNext: 1}
+	if st.UIDNext != nil {
+		mark.UIDNext = *st.UIDNext
+	}
+	if st.UIDValidity != nil {
+		mark.UIDValidity = *st.UIDValidity
+	}
+	return mark
 }

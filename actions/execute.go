@@ -330,6 +330,8 @@ type executor struct {
 	// gone are the messages a step failed or found expunged: later steps
 	// leave them alone.
 	gone map[uint32]bool
+	// looked are where destinations stood when dedupe asked STATUS.
+	looked map[string]DestMark
 	// started are the destinations OnCopyStart was called for.
 	started   map[string]bool
 	ruleNames []string    // scratch for one log entry

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -248,6 +250,20 @@ func (o *OAuth2) Forget() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.cached = nil
+}
+
+// SameSettings reports whether o and p are configured alike: the settings
+// from the file, not the tokens obtained with them (which a comparison of
+// the whole structs would also read, racing with Token). Secrets compare
+// by their source.
+func (o *OAuth2) SameSettings(p *OAuth2) bool {
+	if o == nil || p == nil {
+		return o == p
+	}
+	return slices.Equal(o.TokenCommand, p.TokenCommand) && o.ClientID == p.ClientID &&
+		reflect.DeepEqual(o.ClientSecret, p.ClientSecret) && reflect.DeepEqual(o.RefreshToken, p.RefreshToken) &&
+		o.TokenURL == p.TokenURL && slices.Equal(o.Scopes, p.Scopes) && o.AuthURL == p.AuthURL &&
+		o.DeviceAuthURL == p.DeviceAuthURL && slices.Equal(o.StoreCommand, p.StoreCommand)
 }
 
 // canStore reports whether StoreRefreshToken has somewhere to put a token.

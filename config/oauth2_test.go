@@ -123,3 +123,22 @@ func TestOAuth2RotatedRefreshToken(t *testing.T) {
 		t.Errorf("token file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
 }
+
+// TestOAuth2SameSettings: a token obtained with the settings does not make
+// them differ (a reload must not reconnect for it); a changed setting does.
+func TestOAuth2SameSettings(t *testing.T) {
+	a := &OAuth2{ClientID: "cid", RefreshToken: &Secret{File: "/x"}, TokenURL: "https://t", Scopes: []string{"mail"}}
+	b := &OAuth2{ClientID: "cid", RefreshToken: &Secret{File: "/x"}, TokenURL: "https://t", Scopes: []string{"mail"}}
+	a.cached, a.cacheKey, a.rotated = &oauth2.Token{AccessToken: "at"}, "k", "rt-2"
+	if !a.SameSettings(b) {
+		t.Error("SameSettings false after a token was cached")
+	}
+	b.Scopes = []string{"mail", "other"}
+	if a.SameSettings(b) {
+		t.Error("SameSettings true with other scopes")
+	}
+	var none *OAuth2
+	if !none.SameSettings(nil) || none.SameSettings(a) {
+		t.Error("SameSettings of nil settings")
+	}
+}

@@ -240,7 +240,7 @@ var accountSettings = []accountSetting{
 	{"tls", []string{"TLS"}, equal(func(a *config.Account) string { return a.TLS })},
 	{"username", []string{"Username"}, equal(func(a *config.Account) string { return a.Username })},
 	{"password", []string{"Password"}, equal(func(a *config.Account) *config.Secret { return a.Password })},
-	{"oauth2", []string{"OAuth2"}, equal(func(a *config.Account) *config.OAuth2 { return a.OAuth2 })},
+	{"oauth2", []string{"OAuth2"}, func(a, b *config.Account) bool { return a.OAuth2.SameSettings(b.OAuth2) }},
 	{"auth", []string{"Auth"}, equal(func(a *config.Account) string { return a.Auth })},
 	{"command", []string{"Command"}, equal(func(a *config.Account) []string { return a.Command })},
 	{"trash", []string{"Trash"}, equal(func(a *config.Account) string { return a.Trash })},

@@ -95,6 +95,9 @@ func (c *condition) term(t Term) code {
 		if !t.Quoted && (v == "AROUND" || strings.HasPrefix(v, "AROUND")) {
 			return c.untranslated(t, "AROUND (words near each other) has no counterpart in mailrules")
 		}
+		if len(v) > 1 && v[0] == '+' && !t.Quoted {
+			v = v[1:] // +word: this very word, which substrings approximate anyway
+		}
 		return c.words(v)
 	case "from":
 		return c.address(t, "from")

@@ -274,12 +274,13 @@ func (p *parser) orChain() (Node, error) {
 	items := []Node{first}
 	for p.peek().kind == tokOr {
 		op := p.next()
+		switch p.peek().kind {
+		case tokEOF, tokRParen, tokRBrace, tokOr, tokAnd:
+			return nil, &SyntaxError{Col: op.col, Msg: op.text + " with nothing after it"}
+		}
 		n, err := p.unary()
 		if err != nil {
 			return nil, err
-		}
-		if n == nil {
-			return nil, &SyntaxError{Col: op.col, Msg: op.text + " with nothing after it"}
 		}
 		items = append(items, n)
 	}
@@ -379,7 +380,7 @@ func (p *parser) word(t token) (Node, error) {
 	op, value, ok := strings.Cut(t.text, ":")
 	op = strings.ToLower(op)
 	if !ok || !isOperator(op) {
-		return Term{Value: strings.TrimPrefix(t.text, "+"), Col: t.col}, nil
+		return Term{Value: t.text, Col: t.col}, nil
 	}
 	if value != "" {
 		return Term{Op: op, Value: value, Col: t.col}, nil

@@ -1,6 +1,7 @@
 package gmailfilter
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -260,4 +261,31 @@ func parseDay(s string) (string, error) {
 		return time.Unix(n, 0).UTC().Format(time.RFC3339), nil
 	}
 	return "", fmt.Errorf("date %q: want YYYY/MM/DD, MM/DD/YYYY or seconds since 1970", s)
+}
+
+// Condition translates a Gmail search into an expr condition for a
+// rule's when. owner is the address "me" stands for ("" for none). The
+// error is a *SyntaxError, or one *Untranslatable per term mailrules
+// cannot express (errors.Join). A blank search is "true".
+func Condition(search, owner string, opts *Options) (string, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	n, err := Parse(search)
+	if err != nil {
+		return "", err
+	}
+	if n == nil {
+		return "true", nil
+	}
+	c := &condition{opts: opts, me: owner}
+	src := c.translate(n).src
+	if len(c.missing) > 0 {
+		errs := make([]error, len(c.missing))
+		for i, m := range c.missing {
+			errs[i] = m
+		}
+		return "", errors.Join(errs...)
+	}
+	return src, nil
 }

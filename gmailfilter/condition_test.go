@@ -89,11 +89,11 @@ func TestConditionMatches(t *testing.T) {
 		{"subject:(order shipped)", "amazon"},
 		{"subject:(order generics)", ""},
 		{"subject:(order OR generics)", "amazon list"},
-		{"rechnung", "invoice"},        // subject
-		{"unsubscribe", "invoice"},     // body
-		{"bob", "list"},                // sender name
-		{"package", "amazon"},          // body
-		{"für bestellung", "invoice"},  // unicode, both words
+		{"rechnung", "invoice"},       // subject
+		{"unsubscribe", "invoice"},    // body
+		{"bob", "list"},               // sender name
+		{"package", "amazon"},         // body
+		{"für bestellung", "invoice"}, // unicode, both words
 		{"list:go.golang.github.com", "list"},
 		{"list:go@golang.github.com", "list"},
 		{"has:attachment", "invoice"},

@@ -37,12 +37,19 @@ type Rule struct {
 
 	// Filter is the Gmail filter the rule comes from.
 	Filter *Filter
-	// Omitted says, one line each, what of the filter the rule leaves
-	// out; these become comments in the output and warnings.
-	Omitted []string
+	// Omitted says what of the filter the rule leaves out; these become
+	// comments in the output and warnings.
+	Omitted []Note
 	// Disabled, when not empty, is why the rule cannot stand for its
 	// filter: it is written commented out.
-	Disabled []string
+	Disabled []Note
+}
+
+// Note is one thing about a filter that the rule could not translate,
+// with the position of the property (or entry) it is about.
+type Note struct {
+	Pos diag.Position
+	Msg string
 }
 
 // Terminal reports whether the rule ends processing of a message (move
@@ -92,6 +99,7 @@ func Import(data []byte, file string, opts *Options) (*Result, error) {
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
+	res.Warnings.Sort()
 	slices.SortStableFunc(res.Rules, func(a, b Rule) int {
 		switch {
 		case a.Terminal() == b.Terminal():
@@ -109,10 +117,10 @@ func (r *Rule) warnings() []diag.Problem {
 	var out []diag.Problem
 	prefix := fmt.Sprintf("Gmail filter %d: ", r.Filter.Index)
 	for _, d := range r.Disabled {
-		out = append(out, diag.Problem{Pos: r.Filter.Pos, Severity: diag.Warning, Msg: prefix + d + "; the rule is written commented out"})
+		out = append(out, diag.Problem{Pos: d.Pos, Severity: diag.Warning, Msg: prefix + d.Msg + "; the rule is written commented out"})
 	}
 	for _, o := range r.Omitted {
-		out = append(out, diag.Problem{Pos: r.Filter.Pos, Severity: diag.Warning, Msg: prefix + "not translated: " + o})
+		out = append(out, diag.Problem{Pos: o.Pos, Severity: diag.Warning, Msg: prefix + "not translated: " + o.Msg})
 	}
 	return out
 }
@@ -120,9 +128,19 @@ func (r *Rule) warnings() []diag.Problem {
 // translateFilter makes the rule for one filter.
 func translateFilter(f *Filter, owner string, opts *Options) Rule {
 	r := Rule{Filter: f}
-	c := &condition{opts: opts, me: owner}
-	var criteria []Node
+	var criteria []code
 	var name []string
+	disable := func(pos diag.Position, format string, args ...any) {
+		r.Disabled = append(r.Disabled, Note{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+	}
+	// add translates one criterion; what it cannot is noted at p.
+	add := func(n Node, p Property) {
+		c := &condition{opts: opts, me: owner}
+		criteria = append(criteria, c.translate(n))
+		for _, m := range c.missing {
+			disable(p.Pos, "%s: %s", p.Name, m.Error())
+		}
+	}
 	search := func(p Property, op string) {
 		switch op {
 		case "":
@@ -134,7 +152,7 @@ func translateFilter(f *Filter, owner string, opts *Options) Rule {
 		}
 		n, err := Parse(p.Value)
 		if err != nil {
-			r.Disabled = append(r.Disabled, fmt.Sprintf("%s %s: %v", p.Name, strconv.Quote(p.Value), err))
+			disable(p.Pos, "%s %s: %v", p.Name, strconv.Quote(p.Value), err)
 			return
 		}
 		if n == nil {
@@ -151,7 +169,7 @@ func translateFilter(f *Filter, owner string, opts *Options) Rule {
 		default:
 			n = scope(n, op)
 		}
-		criteria = append(criteria, n)
+		add(n, p)
 	}
 	actions := &actionSet{opts: opts}
 	for _, p := range f.Props {
@@ -164,16 +182,16 @@ func translateFilter(f *Filter, owner string, opts *Options) Rule {
 			search(p, "-")
 		case "hasAttachment":
 			if isTrue(p.Value) {
-				criteria = append(criteria, Term{Op: "has", Value: "attachment"})
+				add(Term{Op: "has", Value: "attachment"}, p)
 				name = append(name, "has:attachment")
 			}
 		case "size":
 			t, err := sizeTerm(f, p)
 			if err != nil {
-				r.Disabled = append(r.Disabled, err.Error())
+				disable(p.Pos, "%v", err)
 				continue
 			}
-			criteria = append(criteria, t)
+			add(t, p)
 			name = append(name, t.String())
 		case "sizeOperator", "sizeUnit":
 			// read with size
@@ -181,7 +199,7 @@ func translateFilter(f *Filter, owner string, opts *Options) Rule {
 			// mailrules sees mail, never chats
 		default:
 			if !actions.add(p) {
-				r.Disabled = append(r.Disabled, fmt.Sprintf("unknown property %s = %s", p.Name, strconv.Quote(p.Value)))
+				disable(p.Pos, "unknown property %s = %s", p.Name, strconv.Quote(p.Value))
 			}
 		}
 	}
@@ -189,15 +207,16 @@ func translateFilter(f *Filter, owner string, opts *Options) Rule {
 	case 0:
 		r.When = "true"
 		if len(r.Disabled) == 0 {
-			r.Omitted = append(r.Omitted, "no criteria: the rule matches every message")
+			r.Omitted = append(r.Omitted, Note{Pos: f.Pos, Msg: "no criteria: the rule matches every message"})
 		}
 	case 1:
-		r.When = c.translate(criteria[0]).src
+		r.When = criteria[0].src
 	default:
-		r.When = c.translate(And(criteria)).src
-	}
-	for _, m := range c.missing {
-		r.Disabled = append(r.Disabled, m.Error())
+		parts := make([]string, len(criteria))
+		for i, c := range criteria {
+			parts[i] = c.wrap(precCmp)
+		}
+		r.When = strings.Join(parts, " && ")
 	}
 	actions.apply(&r)
 	if len(name) == 0 {
@@ -245,7 +264,7 @@ type actionSet struct {
 	opts                       *Options
 	labels                     []Property
 	archive, read, star, trash bool
-	omitted                    []string
+	omitted                    []Note
 }
 
 // add takes the action property p; false means p is no action Gmail
@@ -264,21 +283,26 @@ func (a *actionSet) add(p Property) bool {
 		a.trash = a.trash || isTrue(p.Value)
 	case "shouldNeverSpam":
 		if isTrue(p.Value) {
-			a.omitted = append(a.omitted, "shouldNeverSpam: mailrules does not decide what is spam; "+
+			a.omit(p, "shouldNeverSpam: mailrules does not decide what is spam; "+
 				"to keep such mail away from a spam rule, put a rule with this condition and stop = true before it")
 		}
 	case "shouldAlwaysMarkAsImportant", "shouldNeverMarkAsImportant":
 		if isTrue(p.Value) {
-			a.omitted = append(a.omitted, p.Name+": Gmail's importance markers have no counterpart over IMAP")
+			a.omit(p, p.Name+": Gmail's importance markers have no counterpart over IMAP")
 		}
 	case "forwardTo":
-		a.omitted = append(a.omitted, "forwardTo = "+strconv.Quote(p.Value)+": mailrules does not send mail")
+		a.omit(p, "forwardTo = "+strconv.Quote(p.Value)+": mailrules does not send mail")
 	case "smartLabelToApply":
-		a.omitted = append(a.omitted, "smartLabelToApply = "+strconv.Quote(p.Value)+": Gmail's categories have no counterpart over IMAP")
+		a.omit(p, "smartLabelToApply = "+strconv.Quote(p.Value)+": Gmail's categories have no counterpart over IMAP")
 	default:
 		return false
 	}
 	return true
+}
+
+// omit notes that the action p is not translated, and why.
+func (a *actionSet) omit(p Property, msg string) {
+	a.omitted = append(a.omitted, Note{Pos: p.Pos, Msg: msg})
 }
 
 // apply sets r's actions: labels are copies, or with shouldArchive the
@@ -289,7 +313,7 @@ func (a *actionSet) apply(r *Rule) {
 	for _, l := range a.labels {
 		box, err := labelMailbox(l.Value)
 		if err != nil {
-			r.Disabled = append(r.Disabled, fmt.Sprintf("label %s: %v", strconv.Quote(l.Value), err))
+			r.Disabled = append(r.Disabled, Note{Pos: l.Pos, Msg: fmt.Sprintf("label %s: %v", strconv.Quote(l.Value), err)})
 			continue
 		}
 		if !slices.Contains(boxes, box) {
@@ -321,7 +345,7 @@ func (a *actionSet) apply(r *Rule) {
 	r.Seen = a.read
 	r.Omitted = append(r.Omitted, a.omitted...)
 	if !r.Terminal() && len(r.Copy) == 0 && len(r.Flag) == 0 && !r.Seen && len(r.Disabled) == 0 {
-		r.Disabled = append(r.Disabled, "no action that mailrules can carry out")
+		r.Disabled = append(r.Disabled, Note{Pos: r.Filter.Pos, Msg: "no action that mailrules can carry out"})
 	}
 }
 

@@ -60,7 +60,7 @@ func writeRule(w *bufio.Writer, r *Rule, file string) {
 		fmt.Fprintf(w, "#   %s = %s\n", commentText(p.Name), commentText(tomlString(p.Value)))
 	}
 	for _, d := range r.Disabled {
-		fmt.Fprintf(w, "# Not translated: %s\n", commentText(d))
+		fmt.Fprintf(w, "# Not translated: %s\n", commentText(d.Msg))
 	}
 	prefix := ""
 	if len(r.Disabled) > 0 {
@@ -88,7 +88,7 @@ func writeRule(w *bufio.Writer, r *Rule, file string) {
 		line("delete = true")
 	}
 	for _, o := range r.Omitted {
-		fmt.Fprintf(w, "# Not translated: %s\n", commentText(o))
+		fmt.Fprintf(w, "# Not translated: %s\n", commentText(o.Msg))
 	}
 }
 

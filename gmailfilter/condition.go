@@ -93,7 +93,7 @@ func (c *condition) term(t Term) code {
 	v := t.Value
 	switch t.Op {
 	case "":
-		if !t.Quoted && (v == "AROUND" || strings.HasPrefix(v, "AROUND")) {
+		if !t.Quoted && v == "AROUND" {
 			return c.untranslated(t, "AROUND (words near each other) has no counterpart in mailrules")
 		}
 		if len(v) > 1 && v[0] == '+' && !t.Quoted {
@@ -191,7 +191,11 @@ func (c *condition) words(v string) code {
 // whole address exactly, @domain by domain, anything else as a part of a
 // name or address, as Gmail does; "me" is the export's owner.
 func (c *condition) address(t Term, list string) code {
-	v := t.Value
+	// "Name <a@b.c>" pasted into the From field, or a list with commas.
+	v := strings.Trim(t.Value, "<>,;")
+	if v == "" {
+		v = t.Value
+	}
 	if strings.EqualFold(v, "me") && !t.Quoted {
 		if c.me == "" {
 			return c.untranslated(t, "the export names no owner for \"me\"")

@@ -77,6 +77,9 @@ func TestConditionMatches(t *testing.T) {
 		{"from:amazon", "amazon"},
 		{"from:müller", "invoice"},
 		{"from:(amazon OR github)", "amazon list"},
+		{`from:("Amazon.com" <orders@amazon.com>)`, "amazon"},
+		{"from:(orders@amazon.com, bob@github.com)", ""}, // both at once: Gmail's AND
+		{"from:(orders@amazon.com, OR bob@github.com)", "amazon list"},
 		{"from:{amazon github}", "amazon list"},
 		{"-from:amazon", "invoice list"},
 		{"to:me", "amazon"},

@@ -29,7 +29,7 @@ func importFlags(fs *flag.FlagSet) importOptions {
 	return importOptions{
 		output: fs.String("o", "", "write the rules to `file` instead of standard output"),
 		archive: fs.String("archive", gmailfilter.DefaultArchive,
-			"the `mailbox` that Gmail's archive (shouldArchive without a label) moves mail to; on Gmail itself [Gmail]/All Mail"),
+			"the `mailbox` that archiving filters without a label move mail to; on Gmail itself [Gmail]/All Mail"),
 		noBody: fs.Bool("no-body", false, "plain words search the Subject and the sender only, not the body (which needs whole messages fetched)"),
 	}
 }

@@ -114,6 +114,8 @@ func TestConditionMatches(t *testing.T) {
 		{"after:2024/06/01", "amazon invoice"},
 		{"before:2024/06/01", "list"},
 		{"older:2024-06-14", "amazon list"},
+		{"after:1718000000", "amazon invoice"}, // 2024-06-10T06:13:20Z
+		{"before:06/14/2024", "amazon list"},
 		{"is:unread", "amazon invoice"},
 		{"is:read", "list"},
 		{"is:starred", "invoice"},

@@ -3,9 +3,11 @@ package gmailfilter
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // precedence of a piece of expr code, to know when it needs parentheses.
@@ -108,7 +110,7 @@ func (c *condition) term(t Term) code {
 	case "cc", "bcc":
 		return c.address(t, t.Op)
 	case "subject":
-		return atom("icontains(subject, %s)", quote(v))
+		return c.text("subject", v)
 	case "list":
 		// list:info@example.org finds List-Id: <info.example.org>.
 		return atom("icontains(listId, %s)", quote(strings.ToLower(strings.ReplaceAll(v, "@", "."))))
@@ -174,17 +176,40 @@ func (c *condition) term(t Term) code {
 
 // words matches a word or phrase where Gmail looks for plain words: the
 // Subject, the sender's name and address, and (unless Options.NoBody) the
-// text of the message. Matching is case-insensitive and on substrings.
+// text of the message.
 func (c *condition) words(v string) code {
 	q := quote(v)
 	parts := []string{
-		fmt.Sprintf("icontains(subject, %s)", q),
+		c.text("subject", v).wrap(precOr + 1),
 		fmt.Sprintf("any(from, icontains(.name, %s) || icontains(.addr, %s))", q, q),
 	}
 	if !c.opts.NoBody {
-		parts = append(parts, fmt.Sprintf("icontains(body, %s)", q))
+		parts = append(parts, c.text("body", v).wrap(precOr+1))
 	}
 	return code{strings.Join(parts, " || "), precOr}
+}
+
+// wordBoundary is what separates words: anything but a letter, a digit
+// or a combining mark.
+const wordBoundary = `[^\pL\pN\pM]`
+
+// text matches the words of v, in order and as whole words, in the string
+// variable name (subject, body), ignoring case, as Gmail matches words:
+// punctuation between them does not matter ("O'Reilly" finds "O Reilly"),
+// and "sale" does not find "wholesale". A v without letters or digits is
+// looked for as it is.
+func (c *condition) text(name, v string) code {
+	words := strings.FieldsFunc(v, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+	})
+	if len(words) == 0 {
+		return atom("icontains(%s, %s)", name, quote(v))
+	}
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	pattern := "(?i)(^|" + wordBoundary + ")" + strings.Join(words, wordBoundary+"+") + "(" + wordBoundary + "|$)"
+	return compare("%s matches %s", name, quote(pattern))
 }
 
 // address matches the address list list (from, recipients, cc, bcc): a

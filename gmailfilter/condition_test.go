@@ -92,6 +92,10 @@ func TestConditionMatches(t *testing.T) {
 		{"subject:(order shipped)", "amazon"},
 		{"subject:(order generics)", ""},
 		{"subject:(order OR generics)", "amazon list"},
+		{"subject:ship", ""},          // whole words only, as in Gmail
+		{"subject:SHIPPED", "amazon"}, // ignoring case
+		{`"order, has"`, "amazon"},    // punctuation between words does not matter
+		{"[golang/go]", "list"},       // nor around them
 		{"rechnung", "invoice"},       // subject
 		{"unsubscribe", "invoice"},    // body
 		{"bob", "list"},               // sender name

@@ -15,9 +15,10 @@
 //	to / to:x                      the same over recipients (To, Cc and Bcc, as Gmail does)
 //	cc:x, bcc:x                    the same over cc, bcc
 //	from:me, to:me                 the address in the export's <author><email>
-//	subject / subject:x            icontains(subject, "x")
-//	word, "a phrase"               icontains over subject, the From names and addresses, and body
-//	                               (not body with Options.NoBody)
+//	subject / subject:x            subject matches "(?i)(^|B)x(B|$)": x as a whole word, B being
+//	                               anything but a letter, digit or mark; a phrase's words in order
+//	word, "a phrase"               whole words in subject and body (not with Options.NoBody), or
+//	                               icontains of the From names and addresses
 //	doesNotHaveTheWord a b         !(a || b): none of them, as Gmail's -{a b}
 //	a b, a AND b                   a && b
 //	a OR b, a | b, {a b}           a || b (OR binds tighter than the space, as in Gmail)
@@ -34,8 +35,7 @@
 //	deliveredto:x                  any(headers("Delivered-To"), icontains(#, "x"))
 //	rfc822msgid:x                  messageId == "x"
 //
-// Words match as case-insensitive substrings, where Gmail matches whole
-// words. Anything else (label:, category:, is:important, has:drive,
+// Matching ignores case. Anything else (label:, category:, is:important, has:drive,
 // in:spam, AROUND ...) cannot be expressed: the rule is written commented
 // out, with the reason, and a warning says so.
 //

@@ -31,12 +31,17 @@ func (res *Result) WriteTOML(w io.Writer) error {
 # Add them to your configuration, after its [[account]] tables, and run
 # mailrules check. Rules that only label (copy), star or mark read come
 # first, so that, as in Gmail, every matching filter takes effect; rules
-# that archive (move) or delete follow. Plain words are looked for,
-# ignoring case, as parts of the Subject, the sender's name and address`)
+# that archive (move) or delete follow.
+#
+# Plain words are looked for, ignoring case, as parts of the sender's name
+# and address, and as whole words, as Gmail does, in the Subject`)
 	if !res.opts.NoBody {
-		fmt.Fprint(bw, ",\n# and the text of the message (which makes mailrules fetch whole messages)")
+		fmt.Fprint(bw, " and the text\n# of the message (which makes mailrules fetch whole messages)")
 	}
-	fmt.Fprint(bw, ".\n")
+	fmt.Fprint(bw, `:
+# subject matches "(?i)(^|[^\\pL\\pN\\pM])word([^\\pL\\pN\\pM]|$)" finds "word" in the
+# Subject with no letter, digit or mark right before or after it.
+`)
 	for i := range res.Rules {
 		bw.WriteByte('\n')
 		writeRule(bw, &res.Rules[i], res.File)

@@ -8,6 +8,7 @@
 //	mailrules check   [-c FILE]                  validate the configuration and rules
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
+//	mailrules import  [-o FILE] gmail FILE|-     translate Gmail filters (mailFilters.xml) into rules
 //	mailrules auth    [-c FILE] ACCOUNT          sign in with OAuth 2.0 and store the refresh token
 //	mailrules status  [-c FILE] [--json]         the last passes and what is pending, per mailbox
 //	mailrules completion bash|zsh|fish           print a shell completion script
@@ -115,6 +116,24 @@ func commandTable() []command {
 				"treated as new mail. Flags may follow the messages.",
 			flags: func(fs *flag.FlagSet) { testFlags(fs) },
 			run:   cmdTest,
+		},
+		{
+			name:     "import",
+			operands: "gmail FILE",
+			summary:  "translate Gmail filters (mailFilters.xml) into rules",
+			doc: "Translate Gmail's filter export (Settings, Filters and Blocked Addresses, Export; FILE, or - for " +
+				"standard input) into [[rule]] tables and print them, to be added to the configuration after its " +
+				"accounts. Each rule follows comments that give its Gmail filter; what cannot be translated (importance, " +
+				"categories, forwarding, never spam, label: and is:important searches) is a comment in the output and " +
+				"a warning, FILE:LINE:COL, on standard error, and a rule that cannot stand for its filter is written " +
+				"commented out. The output passes mailrules check.\n\n" +
+				"A label is a copy to the mailbox of that name (a/b for a nested label), or a move with Skip the Inbox; " +
+				"Skip the Inbox alone moves to --archive; Mark as read, Star it and Delete it are seen, flag \\Flagged " +
+				"and delete. Plain words are looked for in the Subject, the sender and the body, ignoring case. " +
+				"Rules that only label, star or mark read come before those that move or delete, so that every " +
+				"matching filter takes effect, as in Gmail.",
+			flags: func(fs *flag.FlagSet) { importFlags(fs) },
+			run:   cmdImport,
 		},
 		{
 			name:     "auth",

@@ -212,6 +212,8 @@ func manPage1(cmds []command) string {
 	w.example("mailrules run --dry-run\n*/5 * * * * mailrules run --log-format json")
 	w.text("Run as a daemon with metrics and a health check on loopback:")
 	w.example("mailrules watch -c /etc/mailrules/config.toml --listen 127.0.0.1:9464")
+	w.text("Turn Gmail's filter export into rules, add them to the configuration and check it:")
+	w.example("mailrules import gmail mailFilters.xml >> ~/.config/mailrules/config.toml\nmailrules check")
 	w.text("Load the bash completion into the current shell:")
 	w.example("source <(mailrules completion bash)")
 

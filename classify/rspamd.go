@@ -63,8 +63,11 @@ func (r *Rspamd) MaxSize() int64 { return r.maxSize }
 // rspamdReply is the part of a /checkv2 answer that makes a verdict.
 // Pointers tell a missing field from a zero one: an answer without score
 // or action is garbage, not a clean message.
+//
+// is_skipped is left out on purpose: rspamd sets it when a pre-filter
+// decided early, as for GTUBE ("action": "reject", "is_skipped": true),
+// so it does not mean "not classified".
 type rspamdReply struct {
-	IsSkipped     bool     `json:"is_skipped"`
 	Score         *float64 `json:"score"`
 	RequiredScore *float64 `json:"required_score"`
 	Action        *string  `json:"action"`
@@ -79,8 +82,7 @@ var rspamdSpamActions = map[string]bool{"reject": true, "add header": true, "rew
 
 // Classify sends msg to the normal worker's /checkv2 and returns its
 // verdict. Spam is true when rspamd's action is "reject", "add header" or
-// "rewrite subject". A message rspamd skipped (is_skipped, e.g. by its
-// settings) has Skipped set, like one over MaxSize.
+// "rewrite subject".
 func (r *Rspamd) Classify(ctx context.Context, msg []byte) (*Verdict, error) {
 	if v := r.tooLarge(msg); v != nil {
 		return v, nil
@@ -113,7 +115,6 @@ func (r *Rspamd) Classify(ctx context.Context, msg []byte) (*Verdict, error) {
 		Score:      *reply.Score,
 		Action:     *reply.Action,
 		Spam:       rspamdSpamActions[*reply.Action],
-		Skipped:    reply.IsSkipped,
 	}
 	if reply.RequiredScore != nil {
 		v.Required = *reply.RequiredScore

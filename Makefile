@@ -18,7 +18,9 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/mailrules
 
-## deps: install Dovecot (the test server) and staticcheck when missing;
+## deps: install Dovecot (the test server), rspamd with redis-server and
+## SpamAssassin's spamd (the classifiers test/rspamdtest and test/spamdtest
+## start) and staticcheck when missing;
 ## unpack Cyrus and Courier for test/cyrustest and test/couriertest (they
 ## conflict with dovecot-imapd as packages; see scripts/otherservers.sh).
 ## A failure there only warns: those tests then skip.
@@ -27,6 +29,15 @@ deps:
 		echo "installing dovecot-imapd"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@missing=; \
+	[ -x /usr/bin/rspamd ] || missing="$$missing rspamd"; \
+	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/spamd ] || missing="$$missing spamd"; \
+	[ -x /usr/bin/spamassassin ] || missing="$$missing spamassassin"; \
+	[ -z "$$missing" ] || { \
+		echo "installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
 	@sh scripts/otherservers.sh || echo "warning: scripts/otherservers.sh failed; the Cyrus and Courier tests will skip"
 	@[ -x $(STATICCHECK) ] || { echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }

@@ -11,7 +11,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN         := bin/mailrules
 FUZZTIME    ?= 30s
 
-.PHONY: all build test unit lint fmt vet staticcheck fuzz bench gobench demo deps clean release man install uninstall
+.PHONY: all build test unit lint fmt vet staticcheck fuzz bench bench-classify gobench demo deps clean release man install uninstall
 
 all: build
 
@@ -78,6 +78,16 @@ BENCHFLAGS ?=
 bench: deps build
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v $(BENCHFLAGS)
+	@$(MAKE) --no-print-directory bench-classify
+
+## bench-classify: the classify workload on its own table: the corpus
+## through mailrules' rspamd client and through rspamc, same concurrency,
+## one throwaway rspamd (test/rspamdtest); a few minutes. Flags in
+## CLASSIFYFLAGS, e.g. CLASSIFYFLAGS="-runs 1 -classify-concurrency 16".
+CLASSIFYFLAGS ?= -runs 3
+bench-classify: deps
+	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	$(GO) run ./test/bench/cmd/bench -v -workloads classify $(CLASSIFYFLAGS)
 
 ## gobench: the Go micro-benchmarks (parser, rules, plans).
 gobench:

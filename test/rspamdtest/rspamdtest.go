@@ -9,7 +9,8 @@
 // (--save ""), and no module that needs the network: DNS goes to a closed
 // local port, and rbl, surbl, spf, dkim, dmarc, fuzzy_check, phishing
 // feeds, map updates and the like are disabled, so it runs offline. The
-// GTUBE test pattern is enabled (enable_test_patterns).
+// GTUBE test pattern is enabled (enable_test_patterns). One settings entry,
+// SettingsID, shows whether a client's Settings-Id header arrives.
 //
 // What makes it start in seconds instead of minutes: rspamd compiles its
 // list of top-level domains (about 9,600 suffixes) at every start, which
@@ -48,6 +49,11 @@ const (
 
 // Password is the controller's password.
 const Password = "rspamdtest-password"
+
+// SettingsID names settings the server has: a message checked with the
+// header "Settings-Id: mailrules-test" gets the action "add header"
+// whatever its score.
+const SettingsID = "mailrules-test"
 
 const (
 	startTimeout = 5 * time.Minute // the first start compiles every regexp with hyperscan

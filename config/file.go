@@ -72,6 +72,7 @@ type fileRule struct {
 	Accounts  stringList `toml:"accounts"`
 	Mailboxes stringList `toml:"mailboxes"`
 	Scope     string     `toml:"scope"`
+	On        stringList `toml:"on"`
 }
 
 // stringList is a TOML array of strings; a single string is accepted too.

@@ -333,6 +333,13 @@ func (c *Client) defaultHandler(d *imapwire.Decoder, hasNum bool, num uint32, na
 		}
 		c.onFlags(flags)
 		return d.CRLF()
+	case "VANISHED":
+		v, err := readVanished(d)
+		if err != nil {
+			return err
+		}
+		c.onVanished(v)
+		return nil
 	case "ENABLED":
 		caps, err := readEnabled(d)
 		if err != nil {

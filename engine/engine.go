@@ -191,6 +191,9 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			}
 		}
 		sum, err := s.pass(ctx, mailbox)
+		if err == nil {
+			err = s.runFlagPass(ctx, mailbox, sum) // flags.go
+		}
 		if err != nil {
 			log.Error("pass failed", zap.String("mailbox", mailbox), zap.Error(err))
 			errs = append(errs, fmt.Errorf("account %q mailbox %q: %w", acct.Name, mailbox, err))

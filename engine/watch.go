@@ -76,8 +76,9 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	// comes with EXISTS (RFC 3501 section 7.3.1); a RECENT alone is the
 	// server recounting after an expunge, such as our own moves.
 	var changed atomic.Bool
+	wake := &atomic.Bool{} // the mailbox has flag rules: changed flags end the wait too
 	s, err := e.connectWith(ctx, acct, func(u imap.Update) {
-		if u.Kind == imap.UpdateExists {
+		if u.Kind == imap.UpdateExists || flagsWake(u, wake) {
 			changed.Store(true)
 		}
 	})
@@ -87,13 +88,19 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	}
 	defer s.logout()
 	s.watching = true
+	s.wakeOnFlags = wake
 	e.opts.Metrics.setConnected(acct.Name, mailbox, true, nil)
 	defer func() { e.opts.Metrics.setConnected(acct.Name, mailbox, false, err) }()
 	first := true
 	for {
 		changed.Store(false)
-		if _, err := s.pass(ctx, mailbox); err != nil {
-			return err
+		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
+		sum, passErr := s.pass(ctx, mailbox)
+		if passErr == nil {
+			passErr = s.runFlagPass(ctx, mailbox, sum) // flags.go
+		}
+		if passErr != nil {
+			return passErr
 		}
 		if first {
 			connected()
@@ -151,11 +158,11 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 	defer stop()
 	// Errors already say they came from IDLE.
 	return s.client.Idle(idleCtx, func(u imap.Update) {
-		switch u.Kind {
-		case imap.UpdateExists:
+		switch {
+		case u.Kind == imap.UpdateExists, flagsWake(u, s.wakeOnFlags):
 			changed.Store(true)
 			stop()
-		case imap.UpdateBye:
+		case u.Kind == imap.UpdateBye:
 			stop()
 		}
 	})

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,5 +235,36 @@ move = "Archive/Newsletters"
 	want := snapshot{"INBOX": {"w1@x": `$Done \Flagged`, "w2@x": `$Done \Flagged`}, "Archive.Newsletters": {"news@x": `\Seen`}}
 	if got.String() != want.String() {
 		t.Fatalf("after watch:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFlagRulesAfterUpgrade: a state file written without flag rules (as
+// by a mailrules from before them) has no mod-sequence; adding a flag rule
+// starts from now and fires for none of the flags set before.
+func TestFlagRulesAfterUpgrade(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	e.appendMessages("INBOX", message{id: "u1@x"}, message{id: "u2@x"})
+	e.mustRun("run")
+	e.userStore("u1@x", imap.StoreAdd, imap.FlagFlagged)
+	e.mustRun("run")
+
+	cfg, err := os.ReadFile(e.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(e.config, append(cfg, doneRule...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ps := e.runFlags(t); ps.examined() != 0 {
+		t.Errorf("first run with a flag rule on an old state: flag passes %+v, want nothing evaluated", ps)
+	}
+	e.userStore("u2@x", imap.StoreAdd, imap.FlagFlagged)
+	if ps := e.runFlags(t); ps.examined() != 1 || ps.matched("done") != 1 {
+		t.Errorf("run after the user flagged u2: flag passes %+v, want u2 alone examined and matched", ps)
+	}
+	got := e.snapshot()
+	want := snapshot{"INBOX": {"u1@x": `\Flagged`, "u2@x": `$Done \Flagged`}}
+	if got.String() != want.String() {
+		t.Fatalf("after the upgrade:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/mailrules/mailrules/rules"
+)
+
+func TestSameFlags(t *testing.T) {
+	tests := []struct {
+		a, b []string
+		want bool
+	}{
+		{nil, nil, true},
+		{nil, []string{`\Recent`}, true},
+		{[]string{`\Seen`, `$Done`}, []string{`$done`, `\SEEN`}, true},
+		{[]string{`\Seen`}, []string{`\Seen`, `\Flagged`}, false},
+		{[]string{`\Seen`, `\Seen`}, []string{`\Seen`}, true},
+		{[]string{`$A`}, []string{`$B`}, false},
+	}
+	for _, tt := range tests {
+		if got := sameFlags(tt.a, tt.b); got != tt.want {
+			t.Errorf("sameFlags(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestFlagsAfter(t *testing.T) {
+	res := rules.Result{
+		AddFlags:    []rules.FlagChange{{Flag: "$Done"}, {Flag: `\Seen`}},
+		RemoveFlags: []rules.FlagChange{{Flag: `\Flagged`}},
+	}
+	got := flagsAfter([]string{`\flagged`, `\Seen`, `$Other`}, res)
+	if want := []string{`\Seen`, `$Other`, `$Done`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("flagsAfter = %q, want %q", got, want)
+	}
+}
+
+// TestFlagStateCompatible: a state file written before flag rules has no
+// flags record, which decodes as nil (a first flag pass: start from now);
+// the flags record and the fallback's flag map survive a round trip.
+func TestFlagStateCompatible(t *testing.T) {
+	var old MailboxState
+	if err := json.Unmarshal([]byte(`{"uidvalidity":7,"highest_uid":42,"updated":"2026-01-02T03:04:05Z"}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if old.Flags != nil || old.HighestUID != 42 {
+		t.Fatalf("old state decoded as %+v, want HighestUID 42 and no Flags", old)
+	}
+	s, err := OpenStore(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if m, err := s.GetFlagMap("a", "INBOX"); err != nil || m != nil {
+		t.Fatalf("GetFlagMap on a store without the bucket = %v, %v; want nil, nil", m, err)
+	}
+	want := MailboxState{UIDValidity: 7, HighestUID: 42, Flags: &FlagState{UIDValidity: 7, ModSeq: 1234, HighestUID: 40,
+		Own: map[uint32][]string{3: {`\Flagged`, "$Done"}}}}
+	if err := s.Put("a", "INBOX", want); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Get("a", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Flags, want.Flags) {
+		t.Errorf("Get().Flags = %+v, want %+v", got.Flags, want.Flags)
+	}
+	m := FlagMap{1: nil, 2: {`\Seen`}}
+	if err := s.PutFlagMap("a", "INBOX", m); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetFlagMap("a", "INBOX"); err != nil || !reflect.DeepEqual(got, m) {
+		t.Errorf("GetFlagMap = %v, %v; want %v", got, err, m)
+	}
+	if err := s.PutFlagMap("a", "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetFlagMap("a", "INBOX"); err != nil || got != nil {
+		t.Errorf("GetFlagMap after PutFlagMap(nil) = %v, %v; want nil", got, err)
+	}
+}

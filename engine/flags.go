@@ -110,6 +110,7 @@ type flagPass struct {
 	condstore bool
 	status    *imap.MailboxStatus
 	prev      FlagMap         // without CONDSTORE: the flags as the last pass left them
+	differs   int             // without CONDSTORE: the messages whose flags are not prev\'s
 	report    *actions.Report // of the plan carried out, if any
 }
 
@@ -158,7 +159,10 @@ func (fp *flagPass) run(ctx context.Context) error {
 		fp.log.Warn("UIDVALIDITY changed: flag rules start from now in this mailbox")
 		fs = nil
 	}
-	if fs != nil && fp.condstore && fs.ModSeq == 0 {
+	if fs != nil && fs.NoModSeq {
+		fp.condstore = false // the mailbox keeps no mod-sequences
+	}
+	if fs != nil && fp.condstore && fs.ModSeq == 0 && fs.HighestUID > 0 {
 		fs = nil // recorded without CONDSTORE, which the server has now
 	}
 	if !fp.condstore && fs != nil {
@@ -177,6 +181,15 @@ func (fp *flagPass) run(ctx context.Context) error {
 	}
 	fp.fs = fs
 	changed, next, err := fp.changes(ctx)
+	if err == nil && fp.condstore && next.modseq == 0 && next.uid > 0 {
+		// RFC 7162 section 3.1.2.2: a mailbox with NOMODSEQ (its FETCH
+		// responses carry no MODSEQ) is compared message by message.
+		fp.log.Warn("this mailbox keeps no mod-sequences (NOMODSEQ): each flag pass fetches the flags of every message and compares them with the last pass's, in proportion to the mailbox")
+		fp.condstore, fp.prev, fp.fsum = false, nil, flagPassSummary{}
+		fs = &FlagState{UIDValidity: fp.status.UIDValidity, NoModSeq: true}
+		fp.fs = fs
+		changed, next, err = fp.changes(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -195,8 +208,11 @@ func (fp *flagPass) run(ctx context.Context) error {
 		for uid, flags := range own {
 			next.flags[uid] = flags
 		}
-		if err := e.store.PutFlagMap(acct, fp.mailbox, next.flags); err != nil {
-			return err
+		// Written only when it changed: it grows with the mailbox.
+		if fp.differs > 0 || len(own) > 0 || len(next.flags) != len(fp.prev) || fp.prev == nil {
+			if err := e.store.PutFlagMap(acct, fp.mailbox, next.flags); err != nil {
+				return err
+			}
 		}
 	}
 	// The arrival pass may have written the state since it was read here.
@@ -254,6 +270,9 @@ func (fp *flagPass) changes(ctx context.Context) (changed map[uint32][]string, n
 		flags := slices.Clone(m.Flags)
 		if next.flags != nil {
 			next.flags[m.UID] = flags
+			if b, ok := fp.prev[m.UID]; !ok || !sameFlags(b, flags) {
+				fp.differs++
+			}
 		}
 		if m.UID > fs.HighestUID {
 			fp.fsum.New++

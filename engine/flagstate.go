@@ -33,6 +33,10 @@ type FlagState struct {
 	// messages since the last flag pass: a change that ends in exactly
 	// these flags is mailrules' own and triggers nothing (no loops).
 	Own map[uint32][]string `json:"own,omitempty"`
+	// NoModSeq is set for a mailbox of a CONDSTORE server that keeps no
+	// mod-sequences (NOMODSEQ): its flags are compared like a server's
+	// without CONDSTORE.
+	NoModSeq bool `json:"nomodseq,omitempty"`
 }
 
 // FlagMap is every message's flags by UID, for the flag passes of a server

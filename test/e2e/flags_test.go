@@ -3,13 +3,17 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/test/dovecottest"
 )
 
 // doneRule is the loop test of issue 11: a flag rule whose own action
@@ -266,5 +270,58 @@ func TestFlagRulesAfterUpgrade(t *testing.T) {
 	want := snapshot{"INBOX": {"u1@x": `\Flagged`, "u2@x": `$Done \Flagged`}}
 	if got.String() != want.String() {
 		t.Fatalf("after the upgrade:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestFlagPassSIGTERMFinishesBatch: SIGTERM during a flag pass's batch
+// finishes the batch, records it and exits 0; nothing is lost, and the
+// next run moves nothing again.
+func TestFlagPassSIGTERMFinishesBatch(t *testing.T) {
+	e := newEnv(t, srv, `
+[[rule]]
+name = "flagged to Done"
+on   = ["flags"]
+when = "flagged"
+move = "Done"
+`, "")
+	const total = 2000
+	var msgs []dovecottest.Message
+	for i := range total {
+		msgs = append(msgs, dovecottest.Message{Data: message{id: fmt.Sprintf("fterm-%d@x", i)}.bytes(),
+			InternalDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
+		t.Fatalf("AddMessages = %v", err)
+	}
+	e.mustRun("run") // where the mailbox stands
+	c := e.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UIDStore(ctx, imap.SeqSet{{Start: 1, Stop: 0}}, imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
+		t.Fatal(err)
+	}
+	c.Logout(ctx)
+
+	cmd, stderr := e.runUntilSent(t, " UID MOVE ", "--log-level", "debug")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("run after SIGTERM: %v, want exit 0\n%s", err, stderr.String())
+	}
+	got := e.snapshot()
+	if got.count() != total || len(got["Done"]) != total {
+		t.Fatalf("after SIGTERM mid-batch: INBOX %d, Done %d, total %d; want all %d in Done", len(got["INBOX"]), len(got["Done"]), got.count(), total)
+	}
+	trace := filepath.Join(e.dir, "trace2")
+	r := e.mustRun("run", "--trace", trace, "--log-level", "debug")
+	if c := traceCommands(t, trace); c["UID MOVE"] != 0 {
+		t.Errorf("the run after the finished batch sent %v, want no MOVE", c)
+	}
+	if ps := parseFlagPasses(r.stdout + r.stderr); ps.examined() != 0 {
+		t.Errorf("the run after the finished batch: flag passes %+v, want nothing evaluated", ps)
 	}
 }

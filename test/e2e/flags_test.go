@@ -325,3 +325,32 @@ move = "Done"
 		t.Errorf("the run after the finished batch: flag passes %+v, want nothing evaluated", ps)
 	}
 }
+
+// TestFlagRulesWatchWithoutCondStore: without CONDSTORE, watch still wakes
+// on the FETCH that IDLE reports, compares the flags and acts once.
+func TestFlagRulesWatchWithoutCondStore(t *testing.T) {
+	s := startServer(t, "IMAP4rev1 LITERAL+ SASL-IR ENABLE IDLE MOVE UIDPLUS SPECIAL-USE NAMESPACE UNSELECT ESEARCH")
+	e := newEnv(t, s, doneRule, "")
+	e.appendMessages("INBOX", message{id: "nc1@x"}, message{id: "nc2@x"})
+	_, log := e.startWatch(t)
+	if !waitFor(10*time.Second, func() bool { return log.count("first flag pass over this mailbox") == 1 }) {
+		t.Fatalf("watch did no first flag pass:\n%s", log)
+	}
+	if log.count("has no CONDSTORE") != 1 {
+		t.Errorf("watch on a server without CONDSTORE: %d warnings about the fallback, want 1", log.count("has no CONDSTORE"))
+	}
+	e.userStore("nc2@x", imap.StoreAdd, imap.FlagFlagged)
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(e.snapshot()["INBOX"]["nc2@x"], "$Done") }) {
+		t.Fatalf("flagging nc2 did not trigger the flag rule within 10s:\n%s", log)
+	}
+	time.Sleep(2 * time.Second) // room for a loop to show
+	ps := parseFlagPasses(log.String())
+	if ps.examined() != 1 || ps.matched("done") != 1 {
+		t.Fatalf("flag passes: %+v, want nc2 examined and matched once", ps)
+	}
+	for _, p := range ps {
+		if p.Mode != "compare-all" {
+			t.Errorf("flag pass mode %q, want compare-all", p.Mode)
+		}
+	}
+}

@@ -256,7 +256,9 @@ func (fp *flagPass) changes(ctx context.Context) (changed map[uint32][]string, n
 	var opts *imap.FetchOptions
 	if fp.condstore {
 		if fs.ModSeq == 0 {
-			items = append(items, imap.FetchModSeq)
+			// Where the mailbox stands: every message is new, its flags
+			// are not needed.
+			items = []imap.FetchItem{imap.FetchUID, imap.FetchModSeq}
 		} else {
 			opts = &imap.FetchOptions{ChangedSince: fs.ModSeq}
 		}

@@ -73,6 +73,7 @@ func (s *session) flagPass(ctx context.Context, mailbox string) (sum *PassSummar
 	}
 	work, cancel := afterGrace(ctx, stopGrace)
 	defer cancel()
+	defer func() { e.opts.Metrics.observeFlagPass(s.acct.Name, mailbox, fp.sum) }()
 	if err := fp.run(work); err != nil {
 		return fp.sum, err
 	}
@@ -481,4 +482,27 @@ func (s *session) runFlagPass(ctx context.Context, mailbox string, sum *PassSumm
 // them to be its own and acts on nothing.
 func flagsWake(u imap.Update, wake *atomic.Bool) bool {
 	return wake != nil && u.Kind == imap.UpdateFetch && wake.Load()
+}
+
+// observeFlagPass adds what a flag pass did to the mailbox's counters
+// (messages examined, matches per rule, actions, errors) without counting
+// a pass: the flag pass is part of the pass it follows, whose result and
+// duration the metrics already have.
+func (m *Metrics) observeFlagPass(account, mailbox string, sum *PassSummary) {
+	if m == nil || sum == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mm := m.get(account, mailbox)
+	mm.examined += uint64(sum.Examined)
+	mm.ruleErrors += uint64(sum.Errors)
+	mm.failed += uint64(sum.Failed)
+	mm.vanished += uint64(sum.Vanished)
+	for rule, n := range sum.Matched {
+		mm.matches[rule] += uint64(n)
+	}
+	for kind, n := range sum.Actions {
+		mm.actions[kind] += uint64(n)
+	}
 }

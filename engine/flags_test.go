@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/mailrules/mailrules/rules"
 )
@@ -82,5 +83,19 @@ func TestFlagStateCompatible(t *testing.T) {
 	}
 	if got, err := s.GetFlagMap("a", "INBOX"); err != nil || got != nil {
 		t.Errorf("GetFlagMap after PutFlagMap(nil) = %v, %v; want nil", got, err)
+	}
+}
+
+// TestObserveFlagPass: a flag pass adds to the mailbox's counters but is no
+// pass of its own.
+func TestObserveFlagPass(t *testing.T) {
+	m, _ := newTestMetrics()
+	m.observePass("work", "INBOX", &PassSummary{Examined: 1, Matched: map[string]int{"spam": 1}, Actions: map[string]int{"move": 1}}, nil, time.Millisecond)
+	m.observeFlagPass("work", "INBOX", &PassSummary{Examined: 2, Matched: map[string]int{"done": 2}, Actions: map[string]int{"add-flags": 2}})
+	m.observeFlagPass("work", "INBOX", nil)
+	mm := m.get("work", "INBOX")
+	if mm.passesOK != 1 || mm.examined != 3 || mm.matches["done"] != 2 || mm.matches["spam"] != 1 || mm.actions["add-flags"] != 2 {
+		t.Errorf("after a pass and a flag pass: passes %d, examined %d, matches %v, actions %v; want 1, 3, done=2 spam=1, add-flags=2",
+			mm.passesOK, mm.examined, mm.matches, mm.actions)
 	}
 }

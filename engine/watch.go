@@ -95,12 +95,11 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	for {
 		changed.Store(false)
 		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
-		sum, passErr := s.pass(ctx, mailbox)
-		if passErr == nil {
-			passErr = s.runFlagPass(ctx, mailbox, sum) // flags.go
+		if _, err := s.pass(ctx, mailbox); err != nil {
+			return err
 		}
-		if passErr != nil {
-			return passErr
+		if err := s.runFlagPass(ctx, mailbox, nil); err != nil { // flags.go
+			return err
 		}
 		if first {
 			connected()
@@ -158,11 +157,16 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 	defer stop()
 	// Errors already say they came from IDLE.
 	return s.client.Idle(idleCtx, func(u imap.Update) {
-		switch {
-		case u.Kind == imap.UpdateExists, flagsWake(u, s.wakeOnFlags):
+		switch u.Kind {
+		case imap.UpdateExists:
 			changed.Store(true)
 			stop()
-		case u.Kind == imap.UpdateBye:
+		case imap.UpdateFetch:
+			if flagsWake(u, s.wakeOnFlags) { // flags.go
+				changed.Store(true)
+				stop()
+			}
+		case imap.UpdateBye:
 			stop()
 		}
 	})

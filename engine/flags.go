@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -202,7 +203,8 @@ func (fp *flagPass) run(ctx context.Context) error {
 		return nil
 	}
 	// Recorded after the actions: a pass killed half way is evaluated
-	// again (its flag changes are no-ops then; see README on copies).
+	// again; its flag changes are no-ops then, and its copies are checked
+	// against the destinations (journal).
 	fs.ModSeq, fs.HighestUID, fs.Own = next.modseq, max(fs.HighestUID, next.uid), own
 	if !fp.condstore {
 		fs.ModSeq, fs.Own = 0, nil
@@ -216,19 +218,8 @@ func (fp *flagPass) run(ctx context.Context) error {
 			}
 		}
 	}
-	// The arrival pass may have written the state since it was read here.
-	st, _, err := e.store.Get(acct, fp.mailbox)
-	if err != nil {
-		return err
-	}
-	if st.UIDValidity != 0 && st.UIDValidity != fs.UIDValidity {
-		return nil
-	}
-	st.Flags = fs
-	if fp.report != nil {
-		learnDests(&st, fp.report.Dests)
-	}
-	return e.store.Put(acct, fp.mailbox, st)
+	fs.Pending = nil
+	return fp.saveFlagState()
 }
 
 // nextMark is where the flag passes will stand after this one.
@@ -403,6 +394,9 @@ func (fp *flagPass) evaluate(ctx context.Context, changed map[uint32][]string, n
 		UIDValidity:  fp.status.UIDValidity,
 		KnownDests:   fp.st.Dests,
 	}
+	if err := fp.journal(plan, opts); err != nil {
+		return nil, err
+	}
 	report, err := plan.Execute(ctx, fp.client, opts)
 	if err != nil {
 		return nil, fp.note(fmt.Errorf("carry out the flag rules' plan for %q: %w", fp.server, err))
@@ -422,6 +416,69 @@ func (fp *flagPass) evaluate(ctx context.Context, changed map[uint32][]string, n
 	}
 	sum.Act = time.Since(start)
 	return own, nil
+}
+
+// journal makes a plan that copies or moves crash-safe, as act does for
+// arrival passes: the batch is journaled in the flag state before it
+// starts, with where each destination stood, and the copies of a batch an
+// earlier flag pass left unfinished are checked against the destinations
+// (opts.Dedupe) instead of being made twice. The journal is dropped when
+// the pass is recorded.
+func (fp *flagPass) journal(plan *actions.Plan, opts *actions.Options) error {
+	fs, uidValidity := fp.fs, fp.status.UIDValidity
+	old := fs.Pending
+	if old != nil && old.UIDValidity != uidValidity {
+		old = nil
+	}
+	if old != nil {
+		fp.log.Info("an earlier flag pass was interrupted while copying: copies are checked against the destinations first",
+			zap.Int("attempt", old.Attempts+1))
+		opts.Dedupe = func(dest string, _ bool) (imap.SeqSet, actions.DestMark) {
+			if floor, ok := old.copyFloor(dest); ok && old.HighestUID > 0 {
+				return imap.SeqSet{{Start: 1, Stop: old.HighestUID}}, floor
+			}
+			return nil, actions.DestMark{}
+		}
+	}
+	if !plan.NeedsJournal() || fp.e.opts.DryRun {
+		return nil
+	}
+	j := &Journal{UIDValidity: uidValidity, From: 1, HighestUID: fs.HighestUID, Copies: map[string]actions.DestMark{}}
+	maps.Copy(j.Copies, fp.st.Dests)
+	if old != nil {
+		maps.Copy(j.Copies, old.Copies) // lower marks, from before the interrupted batch
+		j.Attempts = old.Attempts + 1
+	}
+	fs.Pending = j
+	if err := fp.saveFlagState(); err != nil {
+		return err
+	}
+	opts.OnCopyStart = func(dest string, mark actions.DestMark) error {
+		if _, ok := j.Copies[dest]; ok {
+			return nil
+		}
+		j.Copies[dest] = mark
+		return fp.saveFlagState()
+	}
+	return nil
+}
+
+// saveFlagState writes fp.fs into the mailbox's state as it is in the
+// store now (the arrival pass wrote its part).
+func (fp *flagPass) saveFlagState() error {
+	e, acct := fp.e, fp.acct.Name
+	st, _, err := e.store.Get(acct, fp.mailbox)
+	if err != nil {
+		return err
+	}
+	if st.UIDValidity != 0 && st.UIDValidity != fp.fs.UIDValidity {
+		return nil // renumbered meanwhile: the next passes start over
+	}
+	st.Flags = fp.fs
+	if fp.report != nil {
+		learnDests(&st, fp.report.Dests)
+	}
+	return e.store.Put(acct, fp.mailbox, st)
 }
 
 // flagsAfter returns the flags a message has after res's flag changes.

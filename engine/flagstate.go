@@ -37,6 +37,11 @@ type FlagState struct {
 	// mod-sequences (NOMODSEQ): its flags are compared like a server's
 	// without CONDSTORE.
 	NoModSeq bool `json:"nomodseq,omitempty"`
+	// Pending is the journal of a flag pass's batch that copies or moves,
+	// while it runs: a flag pass that dies half way leaves it, and the
+	// next one, which evaluates the same changes again, checks its copies
+	// against the destinations first (as Journal does for arrival passes).
+	Pending *Journal `json:"pending,omitempty"`
 }
 
 // FlagMap is every message's flags by UID, for the flag passes of a server

@@ -388,11 +388,23 @@ copy = "Todo"
 	}
 	c.Logout(ctx)
 
+	// The server carries the COPY out, its answer never reaches
+	// mailrules, which is killed: the copies exist, unrecorded.
+	proxy := crashProxy(t, e)
 	cmd, _ := e.runUntilSent(t, " UID COPY ")
+	proxy.Pause()
+	time.Sleep(time.Second)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Wait()
+	proxy.CutAll()
+	proxy.Resume()
+	c2 := e.client()
+	st, err := c2.Status(ctx, "Todo", imap.StatusMessages)
+	if err != nil || st.Messages == nil || *st.Messages != total {
+		t.Fatalf("Todo after the killed run = %v, %v; want the %d copies the server made", st, err, total)
+	}
 	r := e.mustRun("run", "--log-level", "debug")
 	if !strings.Contains(r.stdout+r.stderr, "an earlier flag pass was interrupted while copying") {
 		t.Errorf("the run after the kill does not say it checks the interrupted copies:\n%s", r.stderr)
@@ -402,12 +414,11 @@ copy = "Todo"
 		t.Fatalf("after a killed flag pass and a rerun: INBOX %d, Todo %d distinct messages; want %d each", len(got["INBOX"]), len(got["Todo"]), total)
 	}
 	// Distinct Message-IDs could hide duplicates: count the messages.
-	c2 := e.client()
-	st, err := c2.Select(ctx, "Todo", nil)
+	sel, err := c2.Select(ctx, "Todo", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Exists != total {
-		t.Fatalf("Todo holds %d messages, want %d (none copied twice)", st.Exists, total)
+	if sel.Exists != total {
+		t.Fatalf("Todo holds %d messages, want %d (none copied twice)", sel.Exists, total)
 	}
 }

@@ -30,3 +30,32 @@ func TestCheckFlagRules(t *testing.T) {
 		t.Errorf("check bad.toml = %d, stderr %q; want %d and %q", code, stderr, exitConfig, want)
 	}
 }
+
+// TestTestOnFlags: mailrules test evaluates the flag rules with -on flags,
+// the arrival rules otherwise.
+func TestTestOnFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	rulesText := "[[account]]\nname = \"a\"\nhost = \"localhost\"\nusername = \"u\"\npassword = { env = \"X\" }\n\n" +
+		"[[rule]]\nname = \"on flags\"\non = [\"flags\"]\nwhen = 'subject == \"x\"'\nflag = \"$F\"\n\n" +
+		"[[rule]]\nname = \"on arrival\"\nwhen = 'subject == \"x\"'\nflag = \"$A\"\n"
+	if err := os.WriteFile(cfg, []byte(rulesText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := "Subject: x\r\nMessage-ID: <1@x>\r\n\r\nhi\r\n"
+	for _, tt := range []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"test", "-c", cfg, "-"}, "on arrival", "on flags"},
+		{[]string{"test", "-c", cfg, "-on", "flags", "-"}, "on flags", "on arrival"},
+	} {
+		code, stdout, stderr := run(t, msg, tt.args...)
+		if code != exitOK || !strings.Contains(stdout, tt.want) || strings.Contains(stdout, tt.not) {
+			t.Errorf("mailrules %q = %d\nstdout: %s\nstderr: %s\nwant %q matched, not %q", tt.args, code, stdout, stderr, tt.want, tt.not)
+		}
+	}
+	if code, _, stderr := run(t, msg, "test", "-c", cfg, "-on", "flag", "-"); code != exitConfig || !strings.Contains(stderr, "want arrival or flags") {
+		t.Errorf("mailrules test -on flag = %d, %q; want %d and an error", code, stderr, exitConfig)
+	}
+}

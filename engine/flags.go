@@ -272,21 +272,19 @@ func (fp *flagPass) changes(ctx context.Context) (changed map[uint32][]string, n
 			fp.fsum.New++
 			return nil
 		}
-		before, known := own[m.UID]
+		if ours, ok := own[m.UID]; ok && sameFlags(ours, flags) {
+			fp.fsum.Own++ // the flags mailrules left: its own change
+			return nil
+		}
 		if !fp.condstore {
-			if b, ok := fp.prev[m.UID]; ok && !known {
-				before, known = b, true
-			}
-			if !known {
-				fp.fsum.New++ // not seen by the last pass (after an upgrade)
+			before, ok := fp.prev[m.UID]
+			if !ok {
+				fp.fsum.New++ // not seen by the last pass
 				return nil
 			}
-		}
-		if known && sameFlags(before, flags) {
-			if _, ours := own[m.UID]; ours {
-				fp.fsum.Own++
+			if sameFlags(before, flags) {
+				return nil // unchanged
 			}
-			return nil
 		}
 		if slices.ContainsFunc(flags, func(f string) bool { return strings.EqualFold(f, imap.FlagDeleted) }) {
 			return nil // being deleted: acting on it could duplicate it

@@ -56,8 +56,8 @@ type flagPassSummary struct {
 	Later int
 }
 
-// flagPass runs the flag rules of mailbox after its (arrival) pass, on the
-// same session. It does nothing when no rule of the mailbox has "flags" in
+// flagPass runs the flag rules of mailbox, before its pass (see passes), on
+// the same session. It does nothing when no rule of the mailbox has "flags" in
 // on. Like pass it finishes the batch in flight after ctx is cancelled,
 // within stopGrace.
 func (s *session) flagPass(ctx context.Context, mailbox string) (sum *PassSummary, err error) {
@@ -237,12 +237,7 @@ func (fp *flagPass) changes(ctx context.Context) (changed map[uint32][]string, n
 	if !fp.condstore {
 		next.flags = FlagMap{}
 	}
-	own := fp.takeExpected(fp.mailbox)
-	for uid, flags := range fs.Own {
-		if _, ok := own[uid]; !ok {
-			own[uid] = flags
-		}
-	}
+	own := fs.Own // what the last flag pass and the passes since left
 	changed = map[uint32][]string{}
 	items := []imap.FetchItem{imap.FetchUID, imap.FetchFlags}
 	var opts *imap.FetchOptions
@@ -493,10 +488,10 @@ func flagsAfter(flags []string, res rules.Result) []string {
 	return out
 }
 
-// expectFlags notes, in an arrival pass over a mailbox with flag rules, the
-// flags its actions leave on a message, so that the flag pass that follows
-// takes the change for mailrules' own (a sweep that marks old mail read
-// does not trigger the flag rules).
+// expectFlags notes, in a pass over a mailbox with flag rules, the flags
+// its actions leave on a message; recordOwnFlags keeps them for the next
+// flag pass, which takes the change for mailrules' own (a sweep that marks
+// old mail read, a rule that flags new mail, trigger no flag rule).
 func (s *session) expectFlags(mailbox string, uid uint32, flags []string, res rules.Result) {
 	if len(res.AddFlags) == 0 && len(res.RemoveFlags) == 0 {
 		return
@@ -520,15 +515,44 @@ func (s *session) takeExpected(mailbox string) map[uint32][]string {
 	return out
 }
 
-// runFlagPass runs the flag pass of mailbox after its arrival pass (the
-// hook in Run and Watch) and adds what it did to sum, the arrival pass's
-// summary.
-func (s *session) runFlagPass(ctx context.Context, mailbox string, sum *PassSummary) error {
+// passes is what Run and Watch do for a mailbox: its flag pass, then its
+// pass (new mail, sweeps), then it records the flags that pass's actions
+// left as mailrules' own, for the next flag pass. The flag pass comes
+// first so that it sees another client's change before a rule of
+// mailrules changes the message again. The summary is the pass's, with
+// the flag pass's refused messages added to Failed.
+func (s *session) passes(ctx context.Context, mailbox string) (*PassSummary, error) {
 	fsum, err := s.flagPass(ctx, mailbox)
-	if fsum != nil && sum != nil {
+	if err != nil {
+		return fsum, err
+	}
+	sum, err := s.pass(ctx, mailbox)
+	if sum != nil && fsum != nil {
 		sum.Failed += fsum.Failed
 	}
-	return err
+	if err != nil {
+		return sum, err
+	}
+	return sum, s.recordOwnFlags(mailbox)
+}
+
+// recordOwnFlags adds the flags a pass's actions left (expectFlags) to the
+// mailbox's flag state, where the next flag pass finds them.
+func (s *session) recordOwnFlags(mailbox string) error {
+	expected := s.takeExpected(mailbox)
+	if len(expected) == 0 || s.e.opts.DryRun {
+		return nil
+	}
+	e, acct := s.e, s.acct.Name
+	st, _, err := e.store.Get(acct, mailbox)
+	if err != nil || st.Flags == nil {
+		return err
+	}
+	if st.Flags.Own == nil {
+		st.Flags.Own = map[uint32][]string{}
+	}
+	maps.Copy(st.Flags.Own, expected)
+	return e.store.Put(acct, mailbox, st)
 }
 
 // flagsWake reports whether an update should end a watch's wait: changed

@@ -172,7 +172,8 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last, FullPass: p.full}
+		// The flag passes' state (flags.go) checks its own UIDVALIDITY.
+		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last, FullPass: p.full, Flags: p.st.Flags}
 		if !e.opts.DryRun {
 			if err := e.store.Put(p.acct.Name, p.mailbox, p.st); err != nil {
 				return false, err

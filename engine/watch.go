@@ -95,10 +95,7 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	for {
 		changed.Store(false)
 		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
-		if _, err := s.pass(ctx, mailbox); err != nil {
-			return err
-		}
-		if err := s.runFlagPass(ctx, mailbox, nil); err != nil { // flags.go
+		if _, err := s.passes(ctx, mailbox); err != nil { // flags.go: the flag pass, then pass
 			return err
 		}
 		if first {

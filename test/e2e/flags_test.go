@@ -422,3 +422,45 @@ copy = "Todo"
 		t.Fatalf("Todo holds %d messages, want %d (none copied twice)", sel.Exists, total)
 	}
 }
+
+// TestOtherRulesDoNotTriggerFlagRules: a change another rule of mailrules
+// makes (a scope = "all" sweep marking mail read) is mailrules' own too,
+// and triggers no flag rule; the user's change afterwards does.
+func TestOtherRulesDoNotTriggerFlagRules(t *testing.T) {
+	e := newEnv(t, srv, `
+[[rule]]
+name  = "read everything"
+scope = "all"
+when  = "!seen"
+seen  = true
+
+[[rule]]
+name = "read"
+on   = ["flags"]
+when = "seen && !flagged"
+flag = ["$ReadSeen"]
+`, "")
+	e.appendMessages("INBOX", message{id: "s1@x"}, message{id: "s2@x"})
+	e.mustRun("run") // first run: where the mailbox stands
+	ps := e.runFlags(t)
+	if got := e.snapshot()["INBOX"]; got["s1@x"] != `\Seen` || got["s2@x"] != `\Seen` {
+		t.Fatalf("after the sweep: %v, want both read by the sweep", got)
+	}
+	ps = append(ps, e.runFlags(t)...)
+	if ps.examined() != 0 {
+		t.Errorf("flag passes after the sweep marked mail read: %+v, want nothing evaluated", ps)
+	}
+	e.userStore("s1@x", imap.StoreRemove, imap.FlagSeen)
+	e.userStore("s1@x", imap.StoreAdd, imap.FlagAnswered)
+	// The user's change is evaluated (not read: no match), then the sweep
+	// reads it again, which is mailrules' own change once more.
+	ps = e.runFlags(t)
+	ps = append(ps, e.runFlags(t)...)
+	if ps.examined() != 1 || ps.matched("read") != 0 {
+		t.Errorf("flag passes after the user's change: %+v, want 1 examined, no match", ps)
+	}
+	want := snapshot{"INBOX": {"s1@x": `\Answered \Seen`, "s2@x": `\Seen`}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("after the runs:\n%s\nwant:\n%s", got, want)
+	}
+}

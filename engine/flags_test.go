@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,19 @@ func TestObserveFlagPass(t *testing.T) {
 	if mm.passesOK != 1 || mm.examined != 3 || mm.matches["done"] != 2 || mm.matches["spam"] != 1 || mm.actions["add-flags"] != 2 {
 		t.Errorf("after a pass and a flag pass: passes %d, examined %d, matches %v, actions %v; want 1, 3, done=2 spam=1, add-flags=2",
 			mm.passesOK, mm.examined, mm.matches, mm.actions)
+	}
+}
+
+// TestStatusShowsFlagModSeq: mailrules status --json says where the flag
+// rules stand.
+func TestStatusShowsFlagModSeq(t *testing.T) {
+	st := &MailboxState{UIDValidity: 1, HighestUID: 9, Flags: &FlagState{UIDValidity: 1, ModSeq: 77, HighestUID: 9}}
+	ms := mailboxStatus("a", "INBOX", st, nil)
+	data, err := json.Marshal(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms.FlagModSeq != 77 || !strings.Contains(string(data), `"flag_modseq":77`) {
+		t.Errorf("mailboxStatus with flag state = %s, want flag_modseq 77", data)
 	}
 }

@@ -134,7 +134,9 @@ func (fp *flagPass) run(ctx context.Context) error {
 		return err
 	}
 	fp.condstore = fp.client.Has(imap.CapCondStore) || fp.client.Has(imap.CapQResync)
-	if fp.condstore {
+	// Without ENABLE, the first FETCH with MODSEQ or CHANGEDSINCE enables
+	// CONDSTORE (RFC 7162 section 3.1).
+	if fp.condstore && fp.client.Has(imap.CapEnable) {
 		if err := fp.client.EnableCondStore(ctx); err != nil {
 			return fp.note(fmt.Errorf("enable CONDSTORE: %w", err))
 		}

@@ -163,6 +163,14 @@ func TestFlagRulesRun(t *testing.T) {
 	testFlagRulesRun(t, e, "condstore")
 }
 
+// TestFlagRulesCondStoreWithoutEnable: a server with CONDSTORE but no
+// ENABLE (RFC 5161) gets CONDSTORE enabled by the first FETCH with MODSEQ.
+func TestFlagRulesCondStoreWithoutEnable(t *testing.T) {
+	s := startServer(t, "IMAP4rev1 LITERAL+ SASL-IR IDLE MOVE UIDPLUS SPECIAL-USE NAMESPACE UNSELECT CONDSTORE")
+	e := newEnv(t, s, doneRule, "")
+	testFlagRulesRun(t, e, "condstore")
+}
+
 // TestFlagRulesWithoutCondStore runs the same on a Dovecot that hides
 // CONDSTORE and QRESYNC: the flags of every message are compared with the
 // last run's, and the log says what that costs.

@@ -74,6 +74,7 @@ type fileRule struct {
 	Accounts  stringList `toml:"accounts"`
 	Mailboxes stringList `toml:"mailboxes"`
 	Scope     string     `toml:"scope"`
+	On        stringList `toml:"on"`
 }
 
 type fileClassifier struct {

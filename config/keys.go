@@ -83,6 +83,7 @@ var keyTable = []Key{
 	{"rule", "accounts", "string or array of strings", "every account", "limit the rule to these accounts"},
 	{"rule", "mailboxes", "string or array of strings", "the account's mailboxes", "limit the rule to these mailboxes"},
 	{"rule", "scope", "string", "new", "new: only messages that arrived since the last pass; all: the whole mailbox"},
+	{"rule", "on", "string or array of strings", "[\"arrival\"]", "when the rule looks at a message: arrival (new mail, or the sweep of scope = \"all\"), flags (its flags changed, by another client than mailrules; needs CONDSTORE to be cheap)"},
 
 	// The defaults come from package classify.
 	{"classifier", "name", "string", "", "the classifier's name, for rules and logs; unique"},

@@ -334,6 +334,7 @@ func (l *loader) spec(i int, fr *fileRule) rules.Spec {
 		Name: fr.Name, When: fr.When, Move: fr.Move, Copy: fr.Copy, Flag: fr.Flag, Unflag: fr.Unflag,
 		Seen: fr.Seen, Delete: fr.Delete, Expunge: fr.Expunge, Stop: fr.Stop,
 		Accounts: fr.Accounts, Mailboxes: fr.Mailboxes, Scope: rules.Scope(fr.Scope),
+		On:  fr.On,
 		Pos: l.ix.KeyPos(label),
 		Loc: ruleLocator{ix: l.ix, label: label},
 	}

@@ -190,7 +190,7 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 				return fmt.Errorf("account %q: %w", acct.Name, err)
 			}
 		}
-		sum, err := s.pass(ctx, mailbox)
+		sum, err := s.passes(ctx, mailbox) // flags.go: the flag pass, then pass
 		if err != nil {
 			log.Error("pass failed", zap.String("mailbox", mailbox), zap.Error(err))
 			errs = append(errs, fmt.Errorf("account %q mailbox %q: %w", acct.Name, mailbox, err))

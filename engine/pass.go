@@ -172,7 +172,8 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last, FullPass: p.full}
+		// The flag passes' state (flags.go) checks its own UIDVALIDITY.
+		p.st = MailboxState{UIDValidity: p.status.UIDValidity, HighestUID: last, FullPass: p.full, Flags: p.st.Flags}
 		if !e.opts.DryRun {
 			if err := e.store.Put(p.acct.Name, p.mailbox, p.st); err != nil {
 				return false, err
@@ -261,6 +262,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
 	fetchStart := time.Now()
 	flagsKnown := slices.Contains(items, imap.FetchFlags)
+	hasFlagRules := p.rules.HasFlagRules()
 	p.seen = make(map[uint32]bool)
 	onMessage := func(m *imap.FetchMessage) error {
 		isNew := p.full || m.UID > highest || p.retry.Contains(m.UID)
@@ -293,6 +295,9 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 		res := p.rules.Evaluate(&msg, p.now)
 		if flagsKnown {
 			dropFlagNoops(&res, m.Flags)
+			if hasFlagRules {
+				p.expectFlags(p.mailbox, m.UID, m.Flags, res) // flags.go
+			}
 		}
 		sum.Examined++
 		for _, name := range res.Matched {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -53,6 +54,14 @@ type session struct {
 	// err is the first connection-level error seen; the session is then
 	// unusable.
 	err error
+	// expected and warnedNoCondStore serve the flag passes (flags.go):
+	// the flags an arrival pass's actions leave, by mailbox and UID, and
+	// whether the missing CONDSTORE was logged.
+	expected          map[string]map[uint32][]string
+	warnedNoCondStore bool
+	// wakeOnFlags is set while the watched mailbox has flag rules: a
+	// FETCH update then ends the wait (flagsWake).
+	wakeOnFlags *atomic.Bool
 }
 
 // connect dials the account as configured and authenticates.

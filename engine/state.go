@@ -44,6 +44,9 @@ type MailboxState struct {
 	// where a later batch's copies begin at the least, known without a
 	// STATUS.
 	Dests map[string]actions.DestMark `json:"dests,omitempty"`
+	// Flags is where the mailbox's flag passes stand (flagstate.go); nil
+	// until the first one, or without flag rules.
+	Flags *FlagState `json:"flags,omitempty"`
 	// Updated is when this record was last written.
 	Updated time.Time `json:"updated"`
 }

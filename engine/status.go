@@ -115,6 +115,9 @@ type MailboxStatus struct {
 	Retry []RetryStatus `json:"retry,omitempty"`
 	// FullPass is set while a run --all has not completed.
 	FullPass bool `json:"full_pass,omitempty"`
+	// FlagModSeq is the mod-sequence up to which flag rules have handled
+	// changes (FlagState.ModSeq); 0 without flag rules or CONDSTORE.
+	FlagModSeq uint64 `json:"flag_modseq,omitempty"`
 	// Updated is when the state was last written.
 	Updated time.Time `json:"updated,omitzero"`
 }
@@ -157,6 +160,9 @@ func mailboxStatus(account, mailbox string, st *MailboxState, lp *LastPass) Mail
 	}
 	for _, r := range st.Retry {
 		ms.Retry = append(ms.Retry, RetryStatus{UIDs: r.UIDs.String(), Attempts: r.Attempts, Error: r.Error})
+	}
+	if st.Flags != nil {
+		ms.FlagModSeq = st.Flags.ModSeq
 	}
 	return ms
 }

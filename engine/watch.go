@@ -76,8 +76,9 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	// comes with EXISTS (RFC 3501 section 7.3.1); a RECENT alone is the
 	// server recounting after an expunge, such as our own moves.
 	var changed atomic.Bool
+	wake := &atomic.Bool{} // the mailbox has flag rules: changed flags end the wait too
 	s, err := e.connectWith(ctx, acct, func(u imap.Update) {
-		if u.Kind == imap.UpdateExists {
+		if u.Kind == imap.UpdateExists || flagsWake(u, wake) {
 			changed.Store(true)
 		}
 	})
@@ -87,12 +88,14 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	}
 	defer s.logout()
 	s.watching = true
+	s.wakeOnFlags = wake
 	e.opts.Metrics.setConnected(acct.Name, mailbox, true, nil)
 	defer func() { e.opts.Metrics.setConnected(acct.Name, mailbox, false, err) }()
 	first := true
 	for {
 		changed.Store(false)
-		if _, err := s.pass(ctx, mailbox); err != nil {
+		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
+		if _, err := s.passes(ctx, mailbox); err != nil { // flags.go: the flag pass, then pass
 			return err
 		}
 		if first {
@@ -155,6 +158,11 @@ func (s *session) idle(ctx context.Context, changed *atomic.Bool) error {
 		case imap.UpdateExists:
 			changed.Store(true)
 			stop()
+		case imap.UpdateFetch:
+			if flagsWake(u, s.wakeOnFlags) { // flags.go
+				changed.Store(true)
+				stop()
+			}
 		case imap.UpdateBye:
 			stop()
 		}

@@ -234,16 +234,19 @@ func (b *BodyStructure) walk(path string, fn func(string, *BodyStructure) bool) 
 // call. An error from fn stops delivery; the command is still read to its
 // end and the error returned.
 func (c *Client) Fetch(ctx context.Context, set SeqSet, items []FetchItem, fn func(*FetchMessage) error) error {
-	return c.fetch(ctx, "FETCH", set, items, fn)
+	return c.fetch(ctx, &command{name: "FETCH", fetch: fn}, set, items, "")
 }
 
 // UIDFetch sends UID FETCH (RFC 3501 section 6.4.8); see Fetch. The UID
 // of each message is always returned.
 func (c *Client) UIDFetch(ctx context.Context, set SeqSet, items []FetchItem, fn func(*FetchMessage) error) error {
-	return c.fetch(ctx, "UID FETCH", set, items, fn)
+	return c.fetch(ctx, &command{name: "UID FETCH", fetch: fn}, set, items, "")
 }
 
-func (c *Client) fetch(ctx context.Context, verb string, set SeqSet, items []FetchItem, fn func(*FetchMessage) error) error {
+// fetch sends cmd (FETCH or UID FETCH, its name) for set and items, with
+// modifiers (RFC 4466 section 2.4, e.g. " (CHANGEDSINCE 5)") after the items.
+func (c *Client) fetch(ctx context.Context, cmd *command, set SeqSet, items []FetchItem, modifiers string) error {
+	verb := cmd.name
 	if len(set) == 0 {
 		return nil
 	}
@@ -252,7 +255,6 @@ func (c *Client) fetch(ctx context.Context, verb string, set SeqSet, items []Fet
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cmd := &command{name: verb, fetch: fn}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(verb)
 		b.sp()
@@ -268,6 +270,7 @@ func (c *Client) fetch(ctx context.Context, verb string, set SeqSet, items []Fet
 			b.raw(string(it))
 		}
 		b.raw(")")
+		b.raw(modifiers)
 		return nil
 	})
 	if err != nil {

@@ -20,6 +20,9 @@ var responseSeeds = []string{
 	"* 12 FETCH (BODY[HEADER] {342}\r\n" + strings.Repeat("x", 342) + ")\r\n",
 	"* 1 FETCH (X-GM-LABELS (\\Inbox \"a b\") X-GM-MSGID 1278455344230334865 BINARY[1] ~{3}\r\na\x00b)\r\n",
 	"* BYE Disconnected for inactivity.\r\n",
+	// RFC 7162 sections 3.1.4.1, 3.2.5.1 and 3.2.10, as Dovecot sends them
+	"* OK [HIGHESTMODSEQ 715194045007] Highest\r\n* OK [NOMODSEQ] No permanent modsequences\r\n* 3 FETCH (UID 9 FLAGS (\\Seen $Done) MODSEQ (12111230047))\r\n",
+	"* VANISHED (EARLIER) 41,43:116,118,120:211,214:540\r\n* VANISHED 405,407,410\r\n* 1 FETCH (UID 4 MODSEQ (65402) FLAGS (\\Seen))\r\nA3 OK [MODIFIED 7,9] Conditional STORE failed\r\n",
 	"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n* ID (\"name\" \"Dovecot\")\r\n",
 	"* 1 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 10 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 2) \"mixed\" (\"boundary\" \"b\") (\"inline\" NIL) (\"en\") NIL))\r\n",
 }

@@ -212,13 +212,14 @@ type UpdateKind int
 
 // Kinds of update.
 const (
-	UpdateExists  UpdateKind = iota // Num is the new message count (RFC 3501 section 7.3.1)
-	UpdateRecent                    // Num is the new \Recent count (section 7.3.2)
-	UpdateExpunge                   // Num is the expunged sequence number (section 7.4.1)
-	UpdateFetch                     // Message holds the FETCH data, e.g. changed FLAGS (section 7.4.2)
-	UpdateBye                       // the server is closing the connection; Text says why (section 7.1.5)
-	UpdateAlert                     // an [ALERT] the user must see; Text is the alert (section 7.1)
-	UpdateOther                     // any other untagged data; Text is the raw response, Code its response code if any
+	UpdateExists   UpdateKind = iota // Num is the new message count (RFC 3501 section 7.3.1)
+	UpdateRecent                     // Num is the new \Recent count (section 7.3.2)
+	UpdateExpunge                    // Num is the expunged sequence number (section 7.4.1)
+	UpdateFetch                      // Message holds the FETCH data, e.g. changed FLAGS (section 7.4.2)
+	UpdateBye                        // the server is closing the connection; Text says why (section 7.1.5)
+	UpdateAlert                      // an [ALERT] the user must see; Text is the alert (section 7.1)
+	UpdateOther                      // any other untagged data; Text is the raw response, Code its response code if any
+	UpdateVanished                   // UIDs were expunged (VANISHED, RFC 7162 section 3.2.10, once QRESYNC is enabled); Vanished holds the UIDs
 )
 
 // String returns the kind as the server names it, e.g. "EXISTS".
@@ -236,17 +237,20 @@ func (k UpdateKind) String() string {
 		return "BYE"
 	case UpdateAlert:
 		return "ALERT"
+	case UpdateVanished:
+		return "VANISHED"
 	}
 	return "OTHER"
 }
 
 // Update is unsolicited data from the server.
 type Update struct {
-	Kind    UpdateKind
-	Num     uint32
-	Message *FetchMessage
-	Text    string
-	Code    string
+	Kind     UpdateKind
+	Num      uint32
+	Message  *FetchMessage
+	Text     string
+	Code     string
+	Vanished *VanishedData // UpdateVanished: the expunged UIDs (a pointer keeps Update comparable)
 }
 
 // Error is a tagged NO or BAD response to a command (RFC 3501 section 7.1).

@@ -144,6 +144,14 @@ func (c *Client) collectFetch(cmd *command, d *imapwire.Decoder, seq uint32) err
 	if err := d.CRLF(); err != nil {
 		return err
 	}
+	if m.UID == 0 && cmd.name == "UID FETCH" {
+		// Every answer to UID FETCH carries the UID (RFC 3501 section
+		// 6.4.8): one without is the server's news of a change, such as
+		// another client's flags, and goes where such news goes, so that
+		// a waiting client learns of it.
+		c.deliver(Update{Kind: UpdateFetch, Num: seq, Message: m.Clone()})
+		return nil
+	}
 	if cmd.fetchErr == nil {
 		cmd.fetchErr = cmd.fetch(m)
 	}
@@ -333,6 +341,13 @@ func (c *Client) defaultHandler(d *imapwire.Decoder, hasNum bool, num uint32, na
 		}
 		c.onFlags(flags)
 		return d.CRLF()
+	case "VANISHED":
+		v, err := readVanished(d)
+		if err != nil {
+			return err
+		}
+		c.onVanished(v)
+		return nil
 	case "ENABLED":
 		caps, err := readEnabled(d)
 		if err != nil {

@@ -16,13 +16,21 @@ type MailboxStatus struct {
 	Unseen         uint32 // first unseen sequence number, 0 if not sent
 	UIDValidity    uint32
 	UIDNext        uint32
-	HighestModSeq  uint64 // RFC 7162; 0 if the server sent none
+	HighestModSeq  uint64 // RFC 7162; 0 if the server sent none (or NOMODSEQ: the mailbox keeps no mod-sequences)
+	// Vanished are the UIDs expunged since the QRESYNC state given to
+	// Select (VANISHED (EARLIER), RFC 7162 section 3.2.5.1); nil otherwise.
+	Vanished SeqSet
 }
 
 // SelectOptions modify Select. A nil *SelectOptions is the zero value.
 type SelectOptions struct {
 	ReadOnly  bool // send EXAMINE instead of SELECT
 	CondStore bool // add the CONDSTORE parameter (RFC 7162 section 3.1.8)
+	// QResync, if set, adds the QRESYNC parameter (RFC 7162 section
+	// 3.2.5): the server then reports what changed since that state, the
+	// expunged UIDs in MailboxStatus.Vanished and the changed flags as
+	// UpdateFetch updates. QRESYNC must be enabled first (EnableQResync).
+	QResync *QResyncState
 }
 
 // Select sends SELECT (or EXAMINE with opts.ReadOnly) for name (RFC 3501
@@ -41,13 +49,22 @@ func (c *Client) Select(ctx context.Context, name string, opts *SelectOptions) (
 	}
 	sel := &MailboxStatus{Name: name, ReadOnly: o.ReadOnly}
 	cmd := &command{name: verb, sel: sel}
+	if o.QResync != nil {
+		if !c.Enabled(CapQResync) {
+			return nil, fmt.Errorf("%s with QRESYNC: QRESYNC is not enabled (RFC 7162 section 3.2.3)", verb)
+		}
+		cmd.on = handlers{"VANISHED": c.collectVanished(&sel.Vanished, true)}
+	}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(verb)
 		b.sp()
 		if err := b.mailbox(name); err != nil {
 			return err
 		}
-		if o.CondStore {
+		switch {
+		case o.QResync != nil:
+			b.raw(o.QResync.param())
+		case o.CondStore:
 			b.raw(" (CONDSTORE)")
 		}
 		return nil

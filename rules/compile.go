@@ -25,7 +25,11 @@ type Set struct {
 	rules  []*rule
 	needs  Needs
 	hasAll bool
-	shared *shared
+	// flagNeeds is what the rules with "flags" in on need; hasFlags says
+	// there is one.
+	flagNeeds Needs
+	hasFlags  bool
+	shared    *shared
 }
 
 // shared is what a Set and the subsets made by For have in common.
@@ -54,6 +58,8 @@ type rule struct {
 	hasFinal    bool
 	stop        bool
 	scopeAll    bool
+	onArrival   bool // evaluated in arrival passes (and sweeps)
+	onFlags     bool // evaluated in flag passes
 	accounts    []string
 	mailboxes   []string
 	needs       Needs
@@ -87,13 +93,20 @@ func Compile(specs []Spec) (*Set, error) {
 
 // finish computes the set's needs and scope summary from its rules.
 func (s *Set) finish() {
-	list := make([]Needs, len(s.rules))
-	s.hasAll = false
-	for i, r := range s.rules {
-		list[i] = r.needs
+	var list, flagList []Needs
+	s.hasAll, s.hasFlags = false, false
+	for _, r := range s.rules {
+		if r.onArrival {
+			list = append(list, r.needs)
+		}
 		s.hasAll = s.hasAll || r.scopeAll
+		if r.onFlags {
+			s.hasFlags = true
+			flagList = append(flagList, r.needs)
+		}
 	}
 	s.needs = mergeNeeds(list)
+	s.flagNeeds = mergeNeeds(flagList)
 }
 
 // For returns the subset of rules that apply to the account and mailbox
@@ -129,8 +142,9 @@ func (s *Set) Names() []string {
 // HasScopeAll reports whether some rule sweeps whole mailboxes (scope "all").
 func (s *Set) HasScopeAll() bool { return s.hasAll }
 
-// Needs returns what must be fetched to evaluate the set. The Headers slice
-// must not be modified.
+// Needs returns what must be fetched to evaluate the set's rules on
+// arrival (see FlagNeeds for flag passes). The Headers slice must not be
+// modified.
 func (s *Set) Needs() Needs { return s.needs }
 
 func containsString(list []string, s string) bool {
@@ -231,6 +245,7 @@ func (c *compiler) compileRule(sp *Spec, index int) *rule {
 	default:
 		c.problem(sp, locate(sp, "scope", 0, 0), "scope %q: want \"new\" or \"all\"", sp.Scope)
 	}
+	c.compileOn(sp, r)
 	var finals []string
 	if sp.Move != "" {
 		finals = append(finals, "move")

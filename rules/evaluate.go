@@ -14,7 +14,8 @@ import (
 // Evaluate runs the rules over msg in order and returns what they decided.
 // It does no I/O and does not keep msg. now is the time of the pass ("now"
 // and "age" in rules). Rules with scope "new" skip messages whose New is
-// false. A rule that fails at run time is recorded in Result.Errors and does
+// false; with msg.FlagsChanged only the rules with "flags" in on run, and
+// otherwise only those with "arrival" in on. A rule that fails at run time is recorded in Result.Errors and does
 // nothing; the following rules still run.
 //
 // A move (or copy) to the mailbox the message is already in would make it
@@ -38,7 +39,7 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 	}()
 
 	for _, r := range s.rules {
-		if !r.scopeAll && !msg.New {
+		if !r.runsFor(msg) {
 			continue
 		}
 		out, err := st.vm.Run(r.when, &st.env)

@@ -42,6 +42,18 @@ type Locator interface {
 	Locate(field string, index, offset int) (pos diag.Position, ok bool)
 }
 
+// Event is something that makes a rule look at a message.
+type Event string
+
+const (
+	// OnArrival rules look at messages that arrived since the last pass
+	// (and, with scope "all", at the whole mailbox). The default.
+	OnArrival Event = "arrival"
+	// OnFlags rules look at messages whose flags changed since the last
+	// pass, by another client than mailrules (a flag pass).
+	OnFlags Event = "flags"
+)
+
 // Spec is one rule as written in the configuration.
 type Spec struct {
 	Name      string
@@ -57,6 +69,7 @@ type Spec struct {
 	Accounts  []string      // limit to these accounts (empty: all)
 	Mailboxes []string      // limit to these mailboxes (empty: the account's)
 	Scope     Scope         // "" means ScopeNew
+	On        []string      // events the rule reacts to (Event values); empty means ["arrival"]
 	Pos       diag.Position // where the rule starts ([[rule]] line)
 
 	// Loc, when set, locates positions inside the rule's string values.
@@ -89,6 +102,10 @@ type Message struct {
 	Raw []byte
 	// New is true for a message that arrived since the last pass.
 	New bool
+	// FlagsChanged is true in a flag pass: the message's flags changed
+	// since the last one. Only rules with "flags" in on are evaluated
+	// then, and only they.
+	FlagsChanged bool
 }
 
 // Result is what the rules decided for one message.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/rules"
 )
@@ -76,6 +77,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 				if set.HasScopeAll() {
 					fmt.Fprintf(stdout, "; %s", describeSweep(set.SweepFilter(time.Now())))
 				}
+				if set.HasFlagRules() {
+					fmt.Fprintf(stdout, "; on flag changes fetches %s of the changed messages", describeFetchItems(engine.FetchItems(set.FlagNeeds(), true)))
+				}
 			}
 			fmt.Fprintln(stdout)
 		}
@@ -85,7 +89,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 
 // describeFetch renders the FETCH items a pass over the set sends.
 func describeFetch(set *rules.Set) string {
-	items := engine.FetchItems(set.Needs(), set.HasScopeAll())
+	return describeFetchItems(engine.FetchItems(set.Needs(), set.HasScopeAll()))
+}
+
+// describeFetchItems renders FETCH items as the command line has them.
+func describeFetchItems(items []imap.FetchItem) string {
 	parts := make([]string, len(items))
 	for i, it := range items {
 		parts[i] = string(it)

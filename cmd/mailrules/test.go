@@ -50,6 +50,7 @@ type finalReport struct {
 type testOptions struct {
 	config, account, mailbox, now *string
 	asJSON                        *bool
+	on                            *string
 }
 
 // testFlags registers test's flags on fs.
@@ -60,11 +61,13 @@ func testFlags(fs *flag.FlagSet) testOptions {
 		account: fs.String("account", "", "evaluate as if in this `account` (default: the first)"),
 		mailbox: fs.String("mailbox", "", "evaluate as if in this `mailbox` (default: the account's first)"),
 		now:     fs.String("now", "", "evaluate at this `time` (RFC 3339) instead of the current time"),
+		on:      fs.String("on", "arrival", "evaluate as on this `event`: arrival (new mail), or flags (the message's flags just changed, for rules with on = [\"flags\"])"),
 	}
 }
 
 // cmdTest shows which rules match local messages and what would happen to
-// them. It never connects to a server; every message counts as new.
+// them. It never connects to a server; every message counts as new, or
+// with -on flags as one whose flags just changed.
 func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("test", stderr)
 	opts := testFlags(fs)
@@ -93,6 +96,10 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		now = t
 	}
+	if *opts.on != string(rules.OnArrival) && *opts.on != string(rules.OnFlags) {
+		fmt.Fprintf(stderr, "mailrules test: -on %q: want arrival or flags\n", *opts.on)
+		return exitConfig
+	}
 	cfg, ok := loadConfig(*opts.config, stderr)
 	if !ok {
 		return exitConfig
@@ -120,6 +127,7 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		m := &msgs[i]
 		m.msg.Account, m.msg.Mailbox = acct, mb
 		m.msg.UID = uint32(i + 1)
+		m.msg.FlagsChanged = *opts.on == string(rules.OnFlags)
 		res := set.Evaluate(&m.msg, now)
 		reports = append(reports, makeReport(m, res))
 		if len(res.Errors) > 0 {

@@ -18,7 +18,8 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/mailrules
 
-## deps: install Dovecot (the test server) and staticcheck when missing;
+## deps: install Dovecot (the test server), Pigeonhole's sieve-test (the
+## reference the Sieve interpreter is checked against) and staticcheck when missing;
 ## unpack Cyrus and Courier for test/cyrustest and test/couriertest (they
 ## conflict with dovecot-imapd as packages; see scripts/otherservers.sh).
 ## A failure there only warns: those tests then skip.
@@ -27,6 +28,10 @@ deps:
 		echo "installing dovecot-imapd"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@command -v sieve-test >/dev/null 2>&1 || { \
+		echo "installing dovecot-sieve (sieve-test, the reference for sieve/)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq dovecot-sieve >/dev/null; }
 	@sh scripts/otherservers.sh || echo "warning: scripts/otherservers.sh failed; the Cyrus and Courier tests will skip"
 	@[ -x $(STATICCHECK) ] || { echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }

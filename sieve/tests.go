@@ -1,0 +1,236 @@
+package sieve
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/mailrules/mailrules/message"
+)
+
+// test evaluates a test node.
+func (r *run) test(sc *scope, n *node) (bool, error) {
+	switch n.name {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "not":
+		ok, err := r.test(sc, n.tests[0])
+		return !ok, err
+	case "allof", "anyof":
+		all := n.name == "allof"
+		for _, t := range n.tests {
+			ok, err := r.test(sc, t)
+			if err != nil {
+				return false, err
+			}
+			if ok != all {
+				return ok, nil
+			}
+		}
+		return all, nil
+	case "exists":
+		for _, name := range r.strings(sc, n.args[0]) {
+			if _, ok := r.hdr.Lookup(name); !ok {
+				return false, nil
+			}
+		}
+		return true, nil
+	case "size":
+		size := r.env.Size
+		if size == 0 {
+			size = int64(len(r.env.Raw))
+		}
+		if _, over := n.tags["over"]; over {
+			return size > n.args[0].Num, nil
+		}
+		return size < n.args[0].Num, nil
+	case "header":
+		var values []string
+		for _, name := range r.strings(sc, n.args[0]) {
+			for _, v := range r.hdr.Values(name) {
+				values = append(values, r.dec.Text(v))
+			}
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[1]))
+	case "address":
+		var values []string
+		for _, name := range r.strings(sc, n.args[0]) {
+			for _, v := range r.hdr.Values(name) {
+				for _, a := range r.dec.AddressList(v) {
+					values = append(values, addressPart(n.addrPart, a.Addr))
+				}
+			}
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[1]))
+	case "envelope":
+		var values []string
+		for _, part := range r.strings(sc, n.args[0]) {
+			if v, ok := r.envelope(strings.ToLower(part)); ok {
+				values = append(values, addressPart(n.addrPart, v))
+			}
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[1]))
+	case "hasflag":
+		var flags []string
+		if n.hasFirst {
+			for _, name := range r.strings(sc, n.args[0]) {
+				flags = append(flags, splitFlags([]string{r.variable(sc, name)})...)
+			}
+		} else {
+			flags = r.flags
+		}
+		return r.match(sc, n, flags, r.strings(sc, n.args[1]))
+	case "string":
+		var values []string
+		for _, v := range r.strings(sc, n.args[0]) {
+			if n.match != "count" || v != "" {
+				values = append(values, v)
+			}
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[1]))
+	case "mailboxexists":
+		for _, name := range r.strings(sc, n.args[0]) {
+			if r.env.MailboxExists != nil && !r.env.MailboxExists(name) {
+				return false, nil
+			}
+		}
+		return true, nil
+	case "spamtest":
+		_, percent := n.tags["percent"]
+		return r.match(sc, n, []string{r.spamValue(percent)}, r.strings(sc, n.args[0]))
+	case "date":
+		name := r.expand(sc, n.args[0].Strs[0].Value)
+		var values []string
+		if v, ok := r.hdr.Lookup(name); ok {
+			if t, ok := parseDate(v); ok {
+				if _, orig := n.tags["originalzone"]; !orig {
+					t = r.inZone(sc, n, t)
+				}
+				if v, ok := datePart(t, strings.ToLower(r.expand(sc, n.args[1].Strs[0].Value))); ok {
+					values = append(values, v)
+				}
+			}
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[2]))
+	case "currentdate":
+		t := r.inZone(sc, n, r.env.Now)
+		var values []string
+		if v, ok := datePart(t, strings.ToLower(r.expand(sc, n.args[0].Strs[0].Value))); ok {
+			values = append(values, v)
+		}
+		return r.match(sc, n, values, r.strings(sc, n.args[1]))
+	case "body":
+		return r.match(sc, n, []string{r.body(sc, n)}, r.strings(sc, n.args[0]))
+	}
+	return false, fmt.Errorf("%s: test %s cannot be evaluated", n.pos, n.name)
+}
+
+// match compares the values against the keys with the node's comparator
+// and match type, and on success sets the match variables
+// (RFC 5229 section 3.2).
+func (r *run) match(sc *scope, n *node, values, keys []string) (bool, error) {
+	if n.match == "count" {
+		return countMatch(n, len(values), keys), nil
+	}
+	for _, v := range values {
+		for i, k := range keys {
+			var re *regexp.Regexp
+			if n.regex != nil && i < len(n.regex) {
+				re = n.regex[i]
+			}
+			ok, caps, err := matchOne(n, n.comparator, v, k, re)
+			if err != nil {
+				return false, fmt.Errorf("%s: %s :regex %q: %w", n.pos, n.name, k, err)
+			}
+			if ok {
+				if caps != nil && sc.s.caps["variables"] {
+					r.matchVars = caps
+				}
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// addressPart picks :localpart, :domain or :all of an address
+// (RFC 5228 section 2.7.4).
+func addressPart(part, addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	switch part {
+	case "localpart":
+		if at < 0 {
+			return addr
+		}
+		return addr[:at]
+	case "domain":
+		if at < 0 {
+			return ""
+		}
+		return addr[at+1:]
+	}
+	return addr
+}
+
+// envelope answers the envelope test from the header fields the delivering
+// server left: from is Return-Path (RFC 5321 section 4.4), to is
+// Delivered-To, else X-Original-To. ok is false when the field is absent.
+func (r *run) envelope(part string) (string, bool) {
+	var v string
+	var ok bool
+	switch part {
+	case "from":
+		v, ok = r.hdr.Lookup("Return-Path")
+	case "to":
+		if v, ok = r.hdr.Lookup("Delivered-To"); !ok {
+			v, ok = r.hdr.Lookup("X-Original-To")
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	v = strings.TrimSpace(v)
+	v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+	return strings.TrimSpace(v), true
+}
+
+// spamMax is the score that maps onto spamtest 10 and :percent 100.
+const spamMax = 10.0
+
+// spamValue maps the spam score mailrules reads (X-Spam-Status,
+// X-Spam-Score, X-Rspamd-Score) onto RFC 5235: "0" when the message was
+// not tested (no such field), else 1 (not spam) to 10 (spam) as
+// 1 + 9*score/10, rounded, clamped; with :percent, 100*score/10.
+func (r *run) spamValue(percent bool) string {
+	tested := false
+	for _, h := range message.SpamScoreFields() {
+		if _, ok := r.hdr.Lookup(h); ok {
+			tested = true
+		}
+	}
+	if !tested {
+		return "0"
+	}
+	score := message.SpamScore(r.hdr.Get)
+	score = math.Max(0, math.Min(score, spamMax))
+	if percent {
+		return strconv.Itoa(int(math.Round(100 * score / spamMax)))
+	}
+	return strconv.Itoa(1 + int(math.Round(9*score/spamMax)))
+}
+
+// body returns the text a body test looks at (RFC 5173 section 5): the
+// decoded text of the message (:text, the default, and :content "text"),
+// or the undecoded body (:raw).
+func (r *run) body(sc *scope, n *node) string {
+	if _, raw := n.tags["raw"]; raw {
+		_, b := message.SplitHeader(r.env.Raw)
+		return string(b)
+	}
+	text, _ := r.dec.Body(r.env.Raw, 0)
+	return text
+}

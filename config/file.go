@@ -13,9 +13,11 @@ import (
 // toml tags; it reports keys keyTable does not list as unknown and values
 // of the wrong type as problems. Every key of keyTable has a field here.
 type fileConfig struct {
-	State   string        `toml:"state"`
-	Account []fileAccount `toml:"account"`
-	Rule    []fileRule    `toml:"rule"`
+	State          string        `toml:"state"`
+	Sieve          string        `toml:"sieve"`
+	SieveGlobalDir string        `toml:"sieve_global_dir"`
+	Account        []fileAccount `toml:"account"`
+	Rule           []fileRule    `toml:"rule"`
 }
 
 type fileAccount struct {
@@ -38,6 +40,7 @@ type fileAccount struct {
 	IdleRestart   string         `toml:"idle_restart"`
 	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
+	Sieve         string         `toml:"sieve"`
 }
 
 type fileSecret struct {

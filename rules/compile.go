@@ -54,6 +54,7 @@ type rule struct {
 	hasFinal    bool
 	stop        bool
 	scopeAll    bool
+	script      Script // a script rule; when, cond and the actions are unset
 	accounts    []string
 	mailboxes   []string
 	needs       Needs
@@ -230,6 +231,9 @@ func (c *compiler) compileRule(sp *Spec, index int) *rule {
 		r.scopeAll = true
 	default:
 		c.problem(sp, locate(sp, "scope", 0, 0), "scope %q: want \"new\" or \"all\"", sp.Scope)
+	}
+	if sp.Script != nil {
+		return c.compileScriptRule(sp, r, before)
 	}
 	var finals []string
 	if sp.Move != "" {

@@ -190,6 +190,10 @@ func (c *checker) command(name string, pos diag.Position, args []Arg, tests []*T
 	if sp.sends {
 		c.warnf(pos, "%s is not supported: mailrules does not send mail; the action is not carried out and the message is kept", name)
 	}
+	if name == "string" {
+		// RFC 5229 section 5 gives no default; Pigeonhole's is i;octet.
+		n.comparator = "i;octet"
+	}
 	groups := map[string]string{}
 	var positional []Arg
 	for i := 0; i < len(args); i++ {

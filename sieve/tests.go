@@ -3,6 +3,7 @@ package sieve
 import (
 	"fmt"
 	"math"
+	"net/mail"
 	"regexp"
 	"strconv"
 	"strings"
@@ -60,8 +61,8 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 		var values []string
 		for _, name := range r.strings(sc, n.args[0]) {
 			for _, v := range r.hdr.Values(name) {
-				for _, a := range r.dec.AddressList(v) {
-					values = append(values, addressPart(n.addrPart, a.Addr))
+				for _, a := range r.addresses(v) {
+					values = append(values, addressPart(n.addrPart, a))
 				}
 			}
 		}
@@ -155,6 +156,24 @@ func (r *run) match(sc *scope, n *node, values, keys []string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// addresses returns the addresses of an address-list field as written
+// (RFC 5322 section 3.4), the case of their domains kept, so that
+// i;octet sees what the message says.
+func (r *run) addresses(v string) []string {
+	if list, err := mail.ParseAddressList(v); err == nil {
+		out := make([]string, len(list))
+		for i, a := range list {
+			out[i] = a.Address
+		}
+		return out
+	}
+	var out []string
+	for _, a := range r.dec.AddressList(v) {
+		out = append(out, a.Addr)
+	}
+	return out
 }
 
 // addressPart picks :localpart, :domain or :all of an address

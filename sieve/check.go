@@ -24,7 +24,6 @@ type node struct {
 	args     []Arg
 	hasFirst bool
 	tests    []*node
-	block    []*node
 	// branches of an if: each test with its block; the else branch has a
 	// nil test.
 	branches []branch
@@ -250,6 +249,7 @@ func (c *checker) command(name string, pos diag.Position, args []Arg, tests []*T
 		n.args = positional
 		n.hasFirst = true
 	}
+	before := len(c.problems)
 	if len(positional) != len(want) {
 		c.errorf(pos, "%s takes %s, got %d", name, countArgs(sp), len(positional))
 		n.args = make([]Arg, len(sp.pos))
@@ -282,7 +282,10 @@ func (c *checker) command(name string, pos diag.Position, args []Arg, tests []*T
 			n.tests = append(n.tests, tn)
 		}
 	}
-	c.semantics(n)
+	if len(c.problems) == before {
+		// Only arguments of the right shape are worth checking further.
+		c.semantics(n)
+	}
 	return n
 }
 

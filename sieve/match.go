@@ -134,11 +134,15 @@ func matchOne(n *node, comparator, value, key string, re *regexp.Regexp) (bool, 
 // (draft-ietf-sieve-regex section 3) with leftmost-longest semantics;
 // i;ascii-casemap makes it case-insensitive, as Pigeonhole does.
 func compileRegex(expr, comparator string) (*regexp.Regexp, error) {
+	src := expr
 	if comparator == "i;ascii-casemap" {
-		expr = "(?i)" + expr
+		src = "(?i)" + expr
 	}
-	re, err := regexp.Compile(expr)
+	re, err := regexp.Compile(src)
 	if err != nil {
+		if _, plain := regexp.Compile(expr); plain != nil {
+			return nil, plain // the message quotes the expression as written
+		}
 		return nil, err
 	}
 	re.Longest()

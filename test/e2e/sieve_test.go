@@ -173,4 +173,3 @@ func TestSieveCheckReportsProblems(t *testing.T) {
 		t.Errorf("check stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
-

@@ -168,6 +168,9 @@ func outcomeStores(o *Outcome) []string {
 }
 
 func TestPigeonholeDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sieve-test about 240 times; not in -short")
+	}
 	bin, err := exec.LookPath("sieve-test")
 	if err != nil {
 		t.Skip("sieve-test (Debian dovecot-sieve) is not installed; make deps installs it")

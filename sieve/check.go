@@ -415,7 +415,8 @@ func (c *checker) semantics(n *node) {
 		}
 		part := n.args[len(n.args)-2].Strs[0]
 		if _, ok := dateParts[strings.ToLower(part.Value)]; !ok && c.constant(part) {
-			c.errorf(part.Pos, "%s: unknown date part %q", n.name, part.Value)
+			// A warning, as in Pigeonhole: the test is then false.
+			c.warnf(part.Pos, "%s: unknown date part %q; the test is always false", n.name, part.Value)
 		}
 		if z, ok := n.tags["zone"]; ok && c.constant(z.Strs[0]) {
 			if _, ok := parseZone(z.Strs[0].Value); !ok {

@@ -134,11 +134,15 @@ func TestNeeds(t *testing.T) {
 // several wildcards, mailboxexists, currentdate against a fixed time,
 // :count on addresses, encoded characters in :flags.
 func TestRun(t *testing.T) {
-	hdr := []byte("From: A <a@x.example>, b@y.example\r\nSubject: one two three\r\n\r\nbody\r\n")
+	hdr := []byte("From: A <a@x.example>, b@y.example\r\nSubject: one two three\r\nX-Fr: Réunion\r\n\r\nbody\r\n")
 	now := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
 	tests := []struct{ script, want string }{
 		{`require ["fileinto", "variables"]; if header :matches "subject" "* * *" { fileinto "${3}-${2}-${1}-${0}"; }`, `fileinto "three-two-one-one two three"`},
 		{`require ["fileinto", "variables"]; if header :matches "subject" "o?e*" { fileinto "${1}${2}"; }`, `fileinto "n two three"`},
+		// "?" is one character, UTF-8 included, and literal text after it
+		// must follow (Pigeonhole 0.5 matches "R?union*" against "Re: x").
+		{`require "fileinto"; if header :matches "subject" "o?e*" { fileinto "A"; } if header :matches "subject" "?ne*" { fileinto "B"; } if header :matches "subject" "?nx*" { fileinto "C"; }`, `fileinto "A"; fileinto "B"`},
+		{`require "fileinto"; if header :matches "x-fr" "R?union*" { fileinto "Fr"; } if header :matches "subject" "o?union*" { fileinto "No"; }`, `fileinto "Fr"`},
 		{`require ["fileinto", "mailbox"]; if mailboxexists "Nowhere" { fileinto "Yes"; }`, `fileinto "Yes"`},
 		{`require ["fileinto", "date"]; if currentdate :zone "+0100" "hour" "16" { fileinto "H"; }`, `fileinto "H"`},
 		{`require ["fileinto", "relational", "comparator-i;ascii-numeric"]; if address :count "eq" :comparator "i;ascii-numeric" "from" "2" { fileinto "Two"; }`, `fileinto "Two"`},

@@ -255,3 +255,37 @@ func envelopeArgs(hdr []byte) (args []string, ok bool) {
 	}
 	return args, true
 }
+
+// TestPigeonholeRejects checks that the scripts of testdata/invalid, which
+// Pigeonhole refuses to compile, are refused by Compile too.
+func TestPigeonholeRejects(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs sieve-test; not in -short")
+	}
+	bin, err := exec.LookPath("sieve-test")
+	if err != nil {
+		t.Skip("sieve-test (Debian dovecot-sieve) is not installed; make deps installs it")
+	}
+	dir := pigeonholeDir(t)
+	files, _ := filepath.Glob("testdata/invalid/*.sieve")
+	if len(files) == 0 {
+		t.Fatal("no invalid scripts")
+	}
+	for _, p := range files {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		copyPath := filepath.Join(dir, filepath.Base(p))
+		if err := os.WriteFile(copyPath, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin, "-c", filepath.Join(dir, "dovecot.conf"), copyPath, filepath.Join(dir, "01-plain.eml")).CombinedOutput()
+		if err == nil {
+			t.Errorf("sieve-test accepted %s:\n%s", p, out)
+		}
+		if _, err := Compile(p, src, nil); err == nil {
+			t.Errorf("Compile(%s) accepted what sieve-test rejects:\n%s", p, out)
+		}
+	}
+}

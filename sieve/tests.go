@@ -160,18 +160,23 @@ func (r *run) match(sc *scope, n *node, values, keys []string) (bool, error) {
 
 // addresses returns the addresses of an address-list field as written
 // (RFC 5322 section 3.4), the case of their domains kept, so that
-// i;octet sees what the message says.
+// i;octet sees what the message says. A field with no address in it (an
+// empty group such as "undisclosed-recipients:;", or no address at all)
+// yields its whole value, which only :all can match, as in Pigeonhole
+// (RFC 5228 section 2.7.4).
 func (r *run) addresses(v string) []string {
-	if list, err := mail.ParseAddressList(v); err == nil {
-		out := make([]string, len(list))
-		for i, a := range list {
-			out[i] = a.Address
-		}
-		return out
-	}
 	var out []string
-	for _, a := range r.dec.AddressList(v) {
-		out = append(out, a.Addr)
+	if list, err := mail.ParseAddressList(v); err == nil {
+		for _, a := range list {
+			out = append(out, a.Address)
+		}
+	} else {
+		for _, a := range r.dec.AddressList(v) {
+			out = append(out, a.Addr)
+		}
+	}
+	if len(out) == 0 && strings.TrimSpace(v) != "" {
+		out = append(out, strings.TrimSpace(v))
 	}
 	return out
 }
@@ -183,7 +188,7 @@ func addressPart(part, addr string) string {
 	switch part {
 	case "localpart":
 		if at < 0 {
-			return addr
+			return ""
 		}
 		return addr[:at]
 	case "domain":

@@ -125,7 +125,7 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 		}
 		return r.match(sc, n, values, r.strings(sc, n.args[1]))
 	case "body":
-		return r.match(sc, n, []string{r.body(sc, n)}, r.strings(sc, n.args[0]))
+		return r.match(sc, n, r.body(sc, n), r.strings(sc, n.args[0]))
 	}
 	return false, fmt.Errorf("%s: test %s cannot be evaluated", n.pos, n.name)
 }
@@ -247,14 +247,44 @@ func (r *run) spamValue(percent bool) string {
 	return strconv.Itoa(1 + int(math.Round(9*score/spamMax)))
 }
 
-// body returns the text a body test looks at (RFC 5173 section 5): the
-// decoded text of the message (:text, the default, and :content "text"),
-// or the undecoded body (:raw).
-func (r *run) body(sc *scope, n *node) string {
+// body returns what a body test looks at (RFC 5173 section 5): with :raw
+// the body as it is; with :content the parts of those media types ("text"
+// a whole type, "text/plain" one subtype, "" every part), transfer
+// encoding undone and text parts decoded from their charset; with :text,
+// the default, the text of the message (its first text/plain part, or its
+// first text/html part without the markup).
+func (r *run) body(sc *scope, n *node) []string {
 	if _, raw := n.tags["raw"]; raw {
 		_, b := message.SplitHeader(r.env.Raw)
-		return string(b)
+		return []string{string(b)}
+	}
+	if types, ok := n.tags["content"]; ok {
+		want := r.strings(sc, types)
+		var out []string
+		for _, p := range r.dec.Parts(r.env.Raw, 0) {
+			if !contentTypeIn(p.ContentType, want) {
+				continue
+			}
+			if strings.HasPrefix(p.ContentType, "text/") {
+				out = append(out, p.Text())
+			} else {
+				out = append(out, string(p.Body))
+			}
+		}
+		return out
 	}
 	text, _ := r.dec.Body(r.env.Raw, 0)
-	return text
+	return []string{text}
+}
+
+// contentTypeIn reports whether a media type is one of the :content list.
+func contentTypeIn(mediaType string, list []string) bool {
+	for _, w := range list {
+		w = strings.ToLower(strings.TrimSpace(w))
+		major, _, _ := strings.Cut(mediaType, "/")
+		if w == "" || w == mediaType || (!strings.Contains(w, "/") && w == major) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/mailrules/mailrules/internal/diag"
@@ -159,3 +160,35 @@ func (s *Script) Needs() rules.Needs { return s.needs }
 
 // Requires reports whether the script requires the capability.
 func (s *Script) Requires(capability string) bool { return s.caps[capability] }
+
+// Extensions returns the capabilities the script requires, sorted.
+func (s *Script) Extensions() []string {
+	out := make([]string, 0, len(s.caps))
+	for c := range s.caps {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Includes returns the paths of the scripts the script includes, directly
+// or through others, in the order first met.
+func (s *Script) Includes() []string {
+	var out []string
+	seen := map[*Script]bool{s: true}
+	var walk func(list []*node)
+	walk = func(list []*node) {
+		for _, n := range list {
+			for _, b := range n.branches {
+				walk(b.block)
+			}
+			if n.include != nil && !seen[n.include] {
+				seen[n.include] = true
+				out = append(out, n.include.file)
+				walk(n.include.cmds)
+			}
+		}
+	}
+	walk(s.cmds)
+	return out
+}

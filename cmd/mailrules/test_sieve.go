@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailrules/mailrules/config"
@@ -37,4 +40,27 @@ func sieveReports(cfg *config.Config, account string, msg *rules.Message, now ti
 		out = append(out, rep)
 	}
 	return out
+}
+
+// describeSieve lists, for check, each Sieve script: where it runs, the
+// extensions it uses and the scripts it includes.
+func describeSieve(w io.Writer, cfg *config.Config) {
+	for _, sp := range cfg.Specs {
+		script, ok := sp.Script.(*sieve.Script)
+		if !ok {
+			continue
+		}
+		where := "every account"
+		if len(sp.Accounts) > 0 {
+			where = "accounts " + strings.Join(sp.Accounts, ", ")
+		}
+		fmt.Fprintf(w, "  %s: runs on %s after the [[rule]] tables", sp.Name, where)
+		if exts := script.Extensions(); len(exts) > 0 {
+			fmt.Fprintf(w, "; requires %s", strings.Join(exts, ", "))
+		}
+		if inc := script.Includes(); len(inc) > 0 {
+			fmt.Fprintf(w, "; includes %s", strings.Join(inc, ", "))
+		}
+		fmt.Fprintln(w, "; no SEARCH prefilter")
+	}
 }

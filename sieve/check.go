@@ -430,6 +430,14 @@ func (c *checker) semantics(n *node) {
 			c.errorf(s[0].Pos, "fileinto: empty mailbox name")
 		}
 	}
+	if _, last := n.tags["last"]; last {
+		if _, index := n.tags["index"]; !index {
+			c.errorf(n.tags["last"].Pos, "%s: :last needs :index (RFC 5260 section 6)", n.name)
+		}
+	}
+	if ix, ok := n.tags["index"]; ok && ix.Num < 1 {
+		c.errorf(ix.Pos, "%s: :index counts from 1", n.name)
+	}
 	if f, ok := n.tags["flags"]; ok {
 		c.checkFlags(f)
 	}

@@ -69,6 +69,11 @@ var (
 		"zone":         {value: valString, group: "zone"},
 		"originalzone": {group: "zone"},
 	}
+	// RFC 5260 section 6: which occurrence of a field a test looks at.
+	indexTags = map[string]tagSpec{
+		"index": {ext: "index", value: valNumber},
+		"last":  {ext: "index"},
+	}
 	bodyTags = map[string]tagSpec{
 		"raw":     {group: "transform"},
 		"content": {value: valStringList, group: "transform"},
@@ -132,10 +137,10 @@ var commandSpecs = map[string]*commandSpec{
 
 	// RFC 5228 section 5: tests.
 	"address": {test: true, pos: []valueType{valStringList, valStringList},
-		tags: tags(comparatorTag, matchTags, addressPartTags)},
+		tags: tags(comparatorTag, matchTags, addressPartTags, indexTags)},
 	"envelope": {ext: "envelope", test: true, pos: []valueType{valStringList, valStringList},
 		tags: tags(comparatorTag, matchTags, addressPartTags)},
-	"header": {test: true, pos: []valueType{valStringList, valStringList}, tags: tags(comparatorTag, matchTags)},
+	"header": {test: true, pos: []valueType{valStringList, valStringList}, tags: tags(comparatorTag, matchTags, indexTags)},
 	"exists": {test: true, pos: []valueType{valStringList}},
 	"size": {test: true, pos: []valueType{valNumber}, tags: map[string]tagSpec{
 		"over": {group: "size"}, "under": {group: "size"},
@@ -158,7 +163,7 @@ var commandSpecs = map[string]*commandSpec{
 		tags: tags(comparatorTag, matchTags, map[string]tagSpec{"percent": {ext: "spamtestplus"}})},
 	// RFC 5260.
 	"date": {ext: "date", test: true, pos: []valueType{valString, valString, valStringList},
-		tags: tags(comparatorTag, matchTags, zoneTags, map[string]tagSpec{"index": {ext: "index", value: valNumber}, "last": {ext: "index"}})},
+		tags: tags(comparatorTag, matchTags, zoneTags, indexTags)},
 	"currentdate": {ext: "date", test: true, pos: []valueType{valString, valStringList},
 		tags: tags(comparatorTag, matchTags, map[string]tagSpec{"zone": {value: valString, group: "zone"}})},
 	// RFC 5173.

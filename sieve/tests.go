@@ -52,7 +52,7 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 	case "header":
 		var values []string
 		for _, name := range r.strings(sc, n.args[0]) {
-			for _, v := range r.hdr.Values(name) {
+			for _, v := range indexed(n, r.hdr.Values(name)) {
 				values = append(values, r.dec.Text(v))
 			}
 		}
@@ -60,7 +60,7 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 	case "address":
 		var values []string
 		for _, name := range r.strings(sc, n.args[0]) {
-			for _, v := range r.hdr.Values(name) {
+			for _, v := range indexed(n, r.hdr.Values(name)) {
 				for _, a := range r.addresses(v) {
 					values = append(values, addressPart(n.addrPart, a))
 				}
@@ -106,8 +106,8 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 	case "date":
 		name := r.expand(sc, n.args[0].Strs[0].Value)
 		var values []string
-		if v, ok := r.hdr.Lookup(name); ok {
-			if t, ok := parseDate(v); ok {
+		if v := indexed(n, r.hdr.Values(name)); len(v) > 0 {
+			if t, ok := parseDate(v[0]); ok {
 				if _, orig := n.tags["originalzone"]; !orig {
 					t = r.inZone(sc, n, t)
 				}
@@ -128,6 +128,27 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 		return r.match(sc, n, r.body(sc, n), r.strings(sc, n.args[0]))
 	}
 	return false, fmt.Errorf("%s: test %s cannot be evaluated", n.pos, n.name)
+}
+
+// indexed picks the occurrence :index names (counting from the end with
+// :last; RFC 5260 section 6), or keeps them all without :index; the date
+// test without :index looks at the first.
+func indexed(n *node, values []string) []string {
+	ix, ok := n.tags["index"]
+	if !ok {
+		if n.name == "date" && len(values) > 1 {
+			return values[:1]
+		}
+		return values
+	}
+	i := int(ix.Num) - 1
+	if _, last := n.tags["last"]; last {
+		i = len(values) - 1 - i
+	}
+	if i < 0 || i >= len(values) {
+		return nil
+	}
+	return values[i : i+1]
 }
 
 // match compares the values against the keys with the node's comparator

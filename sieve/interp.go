@@ -292,7 +292,19 @@ func (r *run) strings(sc *scope, a Arg) []string {
 	return out
 }
 
-// modify applies set's modifiers in the order of RFC 5229 section 4.1:
+// asciiUpper upper-cases ASCII letters only, as Pigeonhole's :upper does.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// modify applies set's modifiers (case changes touch ASCII letters only,
+// as in Pigeonhole), in the order of RFC 5229 section 4.1:
 // :lower/:upper, then :lowerfirst/:upperfirst, then :quotewildcard
 // (or :quoteregex), then :length.
 func modify(n *node, v string) string {
@@ -300,13 +312,13 @@ func modify(n *node, v string) string {
 		v = asciiLower(v)
 	}
 	if _, ok := n.tags["upper"]; ok {
-		v = strings.ToUpper(v)
+		v = asciiUpper(v)
 	}
 	if _, ok := n.tags["lowerfirst"]; ok && v != "" {
 		v = asciiLower(v[:1]) + v[1:]
 	}
 	if _, ok := n.tags["upperfirst"]; ok && v != "" {
-		v = strings.ToUpper(v[:1]) + v[1:]
+		v = asciiUpper(v[:1]) + v[1:]
 	}
 	if _, ok := n.tags["quotewildcard"]; ok {
 		var b strings.Builder

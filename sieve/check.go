@@ -353,6 +353,10 @@ func (c *checker) semantics(n *node) {
 		}
 		n.comparator = name
 	}
+	if n.comparator == "i;ascii-numeric" && (n.match == "contains" || n.match == "matches" || n.match == "regex") {
+		// RFC 4790 section 9.1.1: equality and ordering only.
+		c.errorf(n.tags[n.match].Pos, "%s: comparator i;ascii-numeric cannot do the substring matching of :%s", n.name, n.match)
+	}
 	if n.match == "value" || n.match == "count" {
 		rel := strings.ToLower(n.tags[n.match].Strs[0].Value)
 		switch rel {

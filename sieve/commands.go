@@ -14,6 +14,7 @@ const (
 	valNumber
 )
 
+// String names the type for problem messages.
 func (v valueType) String() string {
 	switch v {
 	case valString:

@@ -62,7 +62,9 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 		for _, name := range r.strings(sc, n.args[0]) {
 			for _, v := range indexed(n, r.hdr.Values(name)) {
 				for _, a := range r.addresses(v) {
-					values = append(values, addressPart(n.addrPart, a))
+					if p, ok := addressPart(n.addrPart, a); ok {
+						values = append(values, p)
+					}
 				}
 			}
 		}
@@ -71,7 +73,9 @@ func (r *run) test(sc *scope, n *node) (bool, error) {
 		var values []string
 		for _, part := range r.strings(sc, n.args[0]) {
 			if v, ok := r.envelope(strings.ToLower(part)); ok {
-				values = append(values, addressPart(n.addrPart, v))
+				if p, ok := addressPart(n.addrPart, v); ok || v == "" {
+					values = append(values, p)
+				}
 			}
 		}
 		return r.match(sc, n, values, r.strings(sc, n.args[1]))
@@ -203,22 +207,40 @@ func (r *run) addresses(v string) []string {
 }
 
 // addressPart picks :localpart, :domain or :all of an address
-// (RFC 5228 section 2.7.4).
-func addressPart(part, addr string) string {
+// (RFC 5228 section 2.7.4). ok is false for the local part or domain of
+// something that is no address (no "@"): only :all can match it. A quoted
+// local part is given unquoted, as Pigeonhole does.
+func addressPart(part, addr string) (string, bool) {
 	at := strings.LastIndexByte(addr, '@')
 	switch part {
 	case "localpart":
 		if at < 0 {
-			return ""
+			return "", false
 		}
-		return addr[:at]
+		return unquoteLocal(addr[:at]), true
 	case "domain":
 		if at < 0 {
-			return ""
+			return "", false
 		}
-		return addr[at+1:]
+		return addr[at+1:], true
 	}
-	return addr
+	return addr, true
+}
+
+// unquoteLocal removes the quotes of a quoted-string local part
+// (RFC 5322 section 3.4.1) and its backslash escapes.
+func unquoteLocal(local string) string {
+	if len(local) < 2 || local[0] != '"' || local[len(local)-1] != '"' {
+		return local
+	}
+	var b strings.Builder
+	for i := 1; i < len(local)-1; i++ {
+		if local[i] == '\\' && i+1 < len(local)-1 {
+			i++
+		}
+		b.WriteByte(local[i])
+	}
+	return b.String()
 }
 
 // envelope answers the envelope test from the header fields the delivering

@@ -269,9 +269,13 @@ func (r *run) envelope(part string) (string, bool) {
 const spamMax = 10.0
 
 // spamValue maps the spam score mailrules reads (X-Spam-Status,
-// X-Spam-Score, X-Rspamd-Score) onto RFC 5235: "0" when the message was
-// not tested (no such field), else 1 (not spam) to 10 (spam) as
-// 1 + 9*score/10, rounded, clamped; with :percent, 100*score/10.
+// X-Spam-Score, X-Rspamd-Score) onto RFC 5235 as Pigeonhole does with
+// sieve_spamtest_status_type = score and sieve_spamtest_max_value = 10:
+// "0" when the message was not tested (no such field); else, of the score
+// s clamped to 0..10, 1 + floor(9*s/10) (1 not spam .. 10 spam), and with
+// :percent round(100*s/10). The score is held as a float32 first, as
+// Pigeonhole holds it, so that a score such as 1.05 gives the same
+// percentage.
 func (r *run) spamValue(percent bool) string {
 	tested := false
 	for _, h := range message.SpamScoreFields() {
@@ -282,12 +286,11 @@ func (r *run) spamValue(percent bool) string {
 	if !tested {
 		return "0"
 	}
-	score := message.SpamScore(r.hdr.Get)
-	score = math.Max(0, math.Min(score, spamMax))
+	score := float64(float32(math.Max(0, math.Min(message.SpamScore(r.hdr.Get), spamMax))))
 	if percent {
-		return strconv.Itoa(int(math.Round(100 * score / spamMax)))
+		return strconv.Itoa(int(score/spamMax*100 + 0.5))
 	}
-	return strconv.Itoa(1 + int(math.Round(9*score/spamMax)))
+	return strconv.Itoa(min(10, 1+int(score/spamMax*9)))
 }
 
 // body returns what a body test looks at (RFC 5173 section 5): with :raw

@@ -175,3 +175,23 @@ func TestRunRegexFromVariable(t *testing.T) {
 		t.Errorf("Run = %v, want an error with the position", err)
 	}
 }
+
+// TestDecideWholeMessage checks the engine's shape for scripts with a
+// body test: the whole message in Raw and no separate Header.
+func TestDecideWholeMessage(t *testing.T) {
+	s, err := Compile("b.sieve", []byte(`require ["body", "fileinto"]; if allof (header :contains "subject" "news", body :contains "unsubscribe") { fileinto "Bulk"; }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Needs().Body {
+		t.Fatalf("Needs = %+v, want Body", s.Needs())
+	}
+	raw := []byte("Subject: our news\r\nContent-Type: text/plain\r\n\r\nClick to unsubscribe.\r\n")
+	d, err := s.Decide(&rules.Message{Mailbox: "INBOX", Raw: raw, Size: int64(len(raw))}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Final == nil || d.Final.Kind != rules.FinalMove || d.Final.Mailbox != "Bulk" {
+		t.Errorf("Decide = %+v, want a move to Bulk", d)
+	}
+}

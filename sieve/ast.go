@@ -48,6 +48,10 @@ type Arg struct {
 	Strs []String // ArgStrings
 	// List is true when the strings were written as a bracketed list.
 	List bool
+
+	// values are the strings' values, set by the checker when none holds a
+	// variable reference, so that a run need not copy them.
+	values []string
 }
 
 // String is one string literal with where it starts.

@@ -318,6 +318,7 @@ func fits(a Arg, want valueType) bool {
 // decodeStrings replaces encoded characters in an argument's strings when
 // the script requires encoded-character (RFC 5228 section 2.4.2.4).
 func (c *checker) decodeStrings(a *Arg) {
+	defer c.constantValues(a)
 	if a.Kind != ArgStrings || !c.caps["encoded-character"] {
 		return
 	}
@@ -330,6 +331,22 @@ func (c *checker) decodeStrings(a *Arg) {
 		strs[i] = String{Value: v, Pos: s.Pos}
 	}
 	a.Strs = strs
+}
+
+// constantValues records an argument's values when none holds a variable
+// reference.
+func (c *checker) constantValues(a *Arg) {
+	if a.Kind != ArgStrings {
+		return
+	}
+	values := make([]string, len(a.Strs))
+	for i, s := range a.Strs {
+		if !c.constant(s) {
+			return
+		}
+		values[i] = s.Value
+	}
+	a.values = values
 }
 
 // constant returns the argument's only string when it holds no variable

@@ -81,12 +81,13 @@ func InPlace(out *Outcome, mailbox string, flags []string) rules.Decision {
 	if d.Final == nil || d.Final.Kind == rules.FinalMove {
 		for _, f := range target {
 			if !containsFold(flags, f) && settable(f) {
-				d.AddFlags = append(d.AddFlags, canonicalFlag(f))
+				d.AddFlags = append(d.AddFlags, strings.Clone(canonicalFlag(f)))
 			}
 		}
 		for _, f := range flags {
 			if !containsFold(target, f) && settable(f) {
-				d.RemoveFlags = append(d.RemoveFlags, canonicalFlag(f))
+				// A copy: msg.Flags may live in the fetch buffer.
+				d.RemoveFlags = append(d.RemoveFlags, strings.Clone(canonicalFlag(f)))
 			}
 		}
 	}

@@ -14,6 +14,8 @@ import (
 // world around it.
 type Env struct {
 	// Header is the raw header block (the fetched fields or all of them).
+	// Run reads it in place: it must not change during the call; the
+	// Outcome refers to none of its bytes.
 	Header []byte
 	// Raw is the whole message; needed only by body tests.
 	Raw []byte
@@ -66,8 +68,8 @@ type scope struct {
 // returned with no outcome, and the caller keeps the message as it is, as
 // Pigeonhole falls back to keep.
 func (s *Script) Run(env *Env) (*Outcome, error) {
-	r := &run{env: env, dec: s.dec, globals: map[string]string{}, keep: true, once: map[*Script]bool{}}
-	r.hdr.Parse(env.Header)
+	r := &run{env: env, dec: s.dec, keep: true}
+	r.hdr.ParseInPlace(env.Header)
 	for _, f := range env.Flags {
 		if !strings.EqualFold(f, `\Recent`) {
 			r.flags = addFlags(r.flags, []string{f})
@@ -84,7 +86,7 @@ func (s *Script) Run(env *Env) (*Outcome, error) {
 }
 
 func (r *run) script(s *Script) error {
-	sc := &scope{s: s, vars: map[string]string{}, globals: map[string]bool{}}
+	sc := &scope{s: s}
 	err := r.block(sc, s.cmds)
 	if err == errReturn {
 		return nil
@@ -184,6 +186,9 @@ func (r *run) command(sc *scope, n *node) error {
 	case "set":
 		r.setVariable(sc, r.expand(sc, n.args[0].Strs[0].Value), modify(n, r.expand(sc, n.args[1].Strs[0].Value)))
 	case "global":
+		if sc.globals == nil {
+			sc.globals = map[string]bool{}
+		}
 		for _, s := range n.args[0].Strs {
 			sc.globals[strings.ToLower(r.expand(sc, s.Value))] = true
 		}
@@ -194,6 +199,9 @@ func (r *run) command(sc *scope, n *node) error {
 		if _, once := n.tags["once"]; once {
 			if r.once[n.include] {
 				return nil
+			}
+			if r.once == nil {
+				r.once = map[*Script]bool{}
 			}
 			r.once[n.include] = true
 		}
@@ -212,8 +220,8 @@ func (r *run) command(sc *scope, n *node) error {
 // in the global namespace), or a local one; "" when unset
 // (RFC 5229 section 3, RFC 6609 section 3.5).
 func (r *run) variable(sc *scope, name string) string {
-	if n, err := strconv.Atoi(name); err == nil {
-		if n >= 0 && n < len(r.matchVars) {
+	if name != "" && name[0] >= '0' && name[0] <= '9' {
+		if n, err := strconv.Atoi(name); err == nil && n < len(r.matchVars) {
 			return r.matchVars[n]
 		}
 		return ""
@@ -230,6 +238,9 @@ func (r *run) variable(sc *scope, name string) string {
 
 func (r *run) setVariable(sc *scope, name, value string) {
 	lower := strings.ToLower(name)
+	if r.globals == nil {
+		r.globals = map[string]string{}
+	}
 	if g, ok := strings.CutPrefix(lower, "global."); ok {
 		r.globals[g] = value
 		return
@@ -237,6 +248,9 @@ func (r *run) setVariable(sc *scope, name, value string) {
 	if sc.globals[lower] {
 		r.globals[lower] = value
 		return
+	}
+	if sc.vars == nil {
+		sc.vars = map[string]string{}
 	}
 	sc.vars[lower] = value
 }
@@ -283,8 +297,12 @@ func isVariableRef(s string) bool {
 	return digits || validVariableName(s)
 }
 
-// strings expands every string of an argument.
+// strings expands every string of an argument. The result must not be
+// modified.
 func (r *run) strings(sc *scope, a Arg) []string {
+	if a.values != nil {
+		return a.values
+	}
 	out := make([]string, len(a.Strs))
 	for i, s := range a.Strs {
 		out[i] = r.expand(sc, s.Value)

@@ -183,14 +183,23 @@ func globMatch(pattern, folded, orig string) ([]string, bool) {
 	}
 	flush()
 	var spans [][2]int
-	failed := map[[2]int]bool{} // (piece, position) pairs known not to match
+	// failed holds (piece, position) pairs known not to match, which keeps
+	// patterns with many stars linear; one star cannot backtrack.
+	var failed map[[2]int]bool
+	stars := strings.Count(pattern, "*")
 	var try, attempt func(pi, pos int) bool
 	try = func(pi, pos int) bool {
+		if stars < 2 {
+			return attempt(pi, pos)
+		}
 		if failed[[2]int{pi, pos}] {
 			return false
 		}
 		if attempt(pi, pos) {
 			return true
+		}
+		if failed == nil {
+			failed = map[[2]int]bool{}
 		}
 		failed[[2]int{pi, pos}] = true
 		return false

@@ -206,7 +206,16 @@ func (c *checker) command(name string, pos diag.Position, args []Arg, tests []*T
 		}
 		ts, ok := sp.tags[a.Tag]
 		if !ok {
-			c.errorf(a.Pos, "%s: unknown tagged argument :%s", name, a.Tag)
+			var known []string
+			for t := range sp.tags {
+				known = append(known, t)
+			}
+			sort.Strings(known)
+			if sug := rules.Closest(a.Tag, known); sug != "" {
+				c.errorf(a.Pos, "%s: unknown tagged argument :%s; did you mean :%s?", name, a.Tag, sug)
+			} else {
+				c.errorf(a.Pos, "%s: unknown tagged argument :%s", name, a.Tag)
+			}
 			continue
 		}
 		if ts.ext != "" && !c.caps[ts.ext] {
@@ -446,6 +455,8 @@ func (c *checker) semantics(n *node) {
 		}
 	case "include":
 		c.includeScript(n)
+	case "mailboxexists":
+		c.warnf(n.pos, "mailboxexists is answered true for every mailbox without asking the server (fileinto creates missing mailboxes)")
 	case "fileinto":
 		if s := n.args[0].Strs; len(s) == 1 && c.constant(s[0]) && strings.TrimSpace(s[0].Value) == "" {
 			c.errorf(s[0].Pos, "fileinto: empty mailbox name")

@@ -32,10 +32,11 @@ func TestProblems(t *testing.T) {
 			`f.sieve:4:4: header takes a string list, a string list, got 1`,
 			`f.sieve:5:1: keep takes no arguments, got 1`,
 		}},
-		{"tags", "if header :is :contains \"a\" \"b\" { keep; }\nif address :bogus \"from\" \"x\" { keep; }\nif header :regex \"a\" \"b\" { keep; }\n", []string{
+		{"tags", "if header :is :contains \"a\" \"b\" { keep; }\nif address :bogus \"from\" \"x\" { keep; }\nif header :regex \"a\" \"b\" { keep; }\nif address :domian \"from\" \"x\" { keep; }\n", []string{
 			`f.sieve:1:15: header: :is and :contains exclude each other`,
 			`f.sieve:2:12: address: unknown tagged argument :bogus`,
 			`f.sieve:3:11: header :regex needs require "regex"`,
+			`f.sieve:4:12: address: unknown tagged argument :domian; did you mean :domain?`,
 		}},
 		{"syntax", "keep\nif true { stop; \n\"x\";\n", []string{
 			// keep if true {...} reads as keep with a test and a block.

@@ -494,8 +494,11 @@ func (c *checker) checkFlags(a Arg) {
 			continue
 		}
 		for _, f := range strings.Fields(s.Value) {
-			if strings.EqualFold(f, `\Deleted`) || strings.EqualFold(f, `\Recent`) {
+			switch {
+			case strings.EqualFold(f, `\Deleted`) || strings.EqualFold(f, `\Recent`):
 				c.warnf(s.Pos, `flag %s is ignored: mailrules never sets \Deleted or \Recent (use discard)`, f)
+			case !settable(f):
+				c.warnf(s.Pos, `flag %q is ignored: not an IMAP flag (\Seen \Answered \Flagged \Draft, or a keyword without spaces or any of (){%%*"\])`, f)
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func TestProblems(t *testing.T) {
 // TestUnsupportedActions checks that actions that send mail compile, are
 // reported as warnings with their position, and leave the implicit keep.
 func TestUnsupportedActions(t *testing.T) {
-	src := "require [\"vacation\", \"reject\"];\nredirect \"a@example.org\";\nif true { vacation \"away\"; reject \"no\"; }\n"
+	src := "require [\"vacation\", \"reject\", \"imap4flags\"];\nredirect \"a@example.org\";\nif true { vacation \"away\"; reject \"no\"; }\naddflag [\"\\\\Deleted\", \"a(b\", \"\\\\Bogus\", \"ok\"];\n"
 	s, err := Compile("v.sieve", []byte(src), nil)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
@@ -109,6 +109,9 @@ func TestUnsupportedActions(t *testing.T) {
 		`v.sieve:2:1: warning: redirect is not supported: mailrules does not send mail; the action is not carried out and the message is kept`,
 		`v.sieve:3:11: warning: vacation is not supported: mailrules does not send mail; the action is not carried out and the message is kept`,
 		`v.sieve:3:28: warning: reject is not supported: mailrules does not send mail; the action is not carried out and the message is kept`,
+		`v.sieve:4:10: warning: flag \Deleted is ignored: mailrules never sets \Deleted or \Recent (use discard)`,
+		`v.sieve:4:23: warning: flag "a(b" is ignored: not an IMAP flag (\Seen \Answered \Flagged \Draft, or a keyword without spaces or any of (){%*"\])`,
+		`v.sieve:4:30: warning: flag "\\Bogus" is ignored: not an IMAP flag (\Seen \Answered \Flagged \Draft, or a keyword without spaces or any of (){%*"\])`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -117,7 +120,7 @@ func TestUnsupportedActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Keeps() || len(out.Actions) != 4 {
+	if !out.Keeps() || len(out.Actions) != 4 || !strings.Contains(out.String(), "implicit keep flags \\Deleted a(b \\Bogus ok") {
 		t.Errorf("Run = %s, want 3 unsupported actions and the implicit keep", out)
 	}
 }

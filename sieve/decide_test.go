@@ -147,6 +147,7 @@ func TestRun(t *testing.T) {
 		{`require ["fileinto", "date"]; if currentdate :zone "+0100" "hour" "16" { fileinto "H"; }`, `fileinto "H"`},
 		{`require ["fileinto", "relational", "comparator-i;ascii-numeric"]; if address :count "eq" :comparator "i;ascii-numeric" "from" "2" { fileinto "Two"; }`, `fileinto "Two"`},
 		{`require ["imap4flags", "encoded-character"]; addflag "${hex:24}X";`, `implicit keep flags $X`},
+		{`require ["fileinto", "variables", "regex"]; set :quoteregex "q" "one (two)"; if string :regex "one (two) three" "^${q}" { fileinto "${q}"; }`, `fileinto "one \\(two\\)"`},
 		{`require ["fileinto", "variables"]; set "a" "${b}"; set "b" "x"; fileinto "-${a}-${b}-${unknown}-${}-";`, `fileinto "--x--${}-"`},
 	}
 	for _, tt := range tests {

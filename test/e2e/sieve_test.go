@@ -173,3 +173,38 @@ func TestSieveCheckReportsProblems(t *testing.T) {
 		t.Errorf("check stderr lacks %q:\n%s", want, r.stderr)
 	}
 }
+
+// TestSieveReload: an edited script takes effect on SIGHUP, and a script
+// that no longer compiles is rejected while the old one keeps acting.
+func TestSieveReload(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "r.sieve"`)
+	script := filepath.Join(e.dir, "r.sieve")
+	writeScript := func(src string) {
+		t.Helper()
+		if err := os.WriteFile(script, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeScript("require \"fileinto\";\nif header :contains \"subject\" \"alpha\" { fileinto \"Alpha\"; }\n")
+	cmd, log := e.startWatchProcess(t, 1)
+	c := e.client()
+	filed := func(id, subject, where string) {
+		t.Helper()
+		e.appendMessages("INBOX", message{id: id, headers: "Subject: " + subject})
+		if !waitFor(15*time.Second, func() bool { return e.where(c, id, where) == where }) {
+			t.Fatalf("%s not in %s:\n%s", id, where, log)
+		}
+	}
+	filed("a1@x", "alpha one", "Alpha")
+
+	writeScript("require \"fileinto\";\nif header :contains \"subject\" \"beta\" { fileinto \"Beta\"; }\n")
+	reload(t, cmd, log, `"config reloaded"`, 1)
+	filed("b1@x", "beta one", "Beta")
+
+	writeScript("require \"fileinto\";\nfileinto 1;\n")
+	reload(t, cmd, log, `reload rejected`, 1)
+	if !strings.Contains(log.String(), "r.sieve:2:10") {
+		t.Errorf("rejected reload does not name the script's problem:\n%s", log)
+	}
+	filed("b2@x", "beta two", "Beta")
+}

@@ -559,11 +559,14 @@ func decodeEncoded(s string) (string, error) {
 		kind := strings.ToLower(strings.TrimSpace(rest[:colon]))
 		body := rest[colon+1 : end]
 		var out []byte
-		ok := kind == "hex" || kind == "unicode"
+		fields := strings.Fields(body)
+		// At least one hex pair or Unicode code point; a pair is 1 or 2
+		// digits.
+		ok := (kind == "hex" || kind == "unicode") && len(fields) > 0
 		if ok {
-			for _, f := range strings.Fields(body) {
+			for _, f := range fields {
 				v, err := strconv.ParseUint(f, 16, 32)
-				if err != nil || (kind == "hex" && v > 0xff) || len(f) > 8 {
+				if err != nil || (kind == "hex" && len(f) > 2) || len(f) > 8 {
 					ok = false
 					break
 				}

@@ -239,12 +239,13 @@ func (l *lexer) multiline(pos diag.Position) token {
 	for l.off < len(l.src) {
 		end := strings.IndexByte(l.src[l.off:], '\n')
 		var line string
-		if end < 0 {
-			line = l.src[l.off:]
-			end = len(line)
-		} else {
+		newline := end >= 0
+		if newline {
 			line = l.src[l.off : l.off+end]
 			end++
+		} else {
+			line = l.src[l.off:]
+			end = len(line)
 		}
 		content := strings.TrimSuffix(line, "\r")
 		if content == "." {
@@ -255,8 +256,8 @@ func (l *lexer) multiline(pos diag.Position) token {
 			content = content[1:]
 		}
 		b.WriteString(content)
-		if end > len(line) || strings.HasSuffix(l.src[l.off:l.off+end], "\n") {
-			b.WriteString("\r\n")
+		if newline {
+			b.WriteString("\r\n") // lines of a multi-line string end in CRLF
 		}
 		l.advance(end)
 	}

@@ -24,7 +24,8 @@ func (l *loader) sieveSpecs(fc *fileConfig, cfg *Config) []rules.Spec {
 		opts.GlobalDir = l.resolvePath(fc.SieveGlobalDir)
 	}
 	var specs []rules.Spec
-	var others []string // accounts without a script of their own
+	byPath := map[string]int{} // script path -> index in specs (-1: failed): accounts sharing a script share its rule
+	var others []string        // accounts without a script of their own
 	for i := range fc.Account {
 		fa := &fc.Account[i]
 		if fa.Sieve == "" {
@@ -33,13 +34,26 @@ func (l *loader) sieveSpecs(fc *fileConfig, cfg *Config) []rules.Spec {
 			}
 			continue
 		}
+		if j, ok := byPath[fa.Sieve]; ok {
+			if j >= 0 {
+				specs[j].Accounts = append(specs[j].Accounts, fa.Name)
+			}
+			continue
+		}
 		label := fmt.Sprintf("account[%d].sieve", i)
+		byPath[fa.Sieve] = -1 // its problems are reported once
 		if sp, ok := l.sieveSpec(fa.Sieve, label, opts); ok {
 			sp.Accounts = []string{fa.Name}
+			byPath[fa.Sieve] = len(specs)
 			specs = append(specs, sp)
 		}
 	}
-	if fc.Sieve != "" {
+	if j, ok := byPath[fc.Sieve]; ok && fc.Sieve != "" {
+		// The top-level script is also some account's own: one rule.
+		if j >= 0 {
+			specs[j].Accounts = append(specs[j].Accounts, others...)
+		}
+	} else if fc.Sieve != "" {
 		sp, ok := l.sieveSpec(fc.Sieve, "sieve", opts)
 		switch {
 		case !ok:

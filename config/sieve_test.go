@@ -43,7 +43,28 @@ func TestSieveKeys(t *testing.T) {
 		t.Errorf("rules for b = %d, want 2 (the rule and b's own script)", n)
 	}
 
-	write("bad.toml", account("a", `sieve = "bad.sieve"`)+account("b", `sieve = "missing.sieve"`))
+	// Accounts sharing a script share its rule (one name, no duplicate).
+	write("shared.toml", "sieve = \"own.sieve\"\n"+account("a", `sieve = "all.sieve"`)+account("b", `sieve = "all.sieve"`)+account("c", ""))
+	cfg, err = Load(filepath.Join(dir, "shared.toml"))
+	if err != nil {
+		t.Fatalf("Load(shared.toml): %v", err)
+	}
+	got = nil
+	for _, sp := range cfg.Specs {
+		got = append(got, sp.Name+"="+strings.Join(sp.Accounts, ","))
+	}
+	if want := "sieve:all.sieve=a,b|sieve:own.sieve=c"; strings.Join(got, "|") != want {
+		t.Errorf("shared Specs = %q, want %q", strings.Join(got, "|"), want)
+	}
+	write("same.toml", "sieve = \"all.sieve\"\n"+account("a", `sieve = "all.sieve"`)+account("b", ""))
+	if cfg, err = Load(filepath.Join(dir, "same.toml")); err != nil {
+		t.Fatalf("Load(same.toml): %v", err)
+	}
+	if len(cfg.Specs) != 1 || strings.Join(cfg.Specs[0].Accounts, ",") != "a,b" {
+		t.Errorf("same Specs = %+v, want one rule for a and b", cfg.Specs)
+	}
+
+	write("bad.toml", account("a", `sieve = "bad.sieve"`)+account("b", `sieve = "missing.sieve"`)+account("c", `sieve = "bad.sieve"`))
 	_, err = Load(filepath.Join(dir, "bad.toml"))
 	if err == nil {
 		t.Fatal("Load(bad.toml): no error")
@@ -57,6 +78,9 @@ func TestSieveKeys(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Load(bad.toml) error lacks %q:\n%s", want, msg)
 		}
+	}
+	if n := strings.Count(msg, `unknown command "bogus"`); n != 1 {
+		t.Errorf("a script two accounts share is reported %d times, want once:\n%s", n, msg)
 	}
 	if strings.Contains(msg, "no [[rule]]") {
 		t.Errorf("a config with only sieve scripts needs no [[rule]]:\n%s", msg)

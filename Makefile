@@ -20,7 +20,8 @@ build:
 
 ## deps: install Dovecot (the test server), rspamd with redis-server and
 ## SpamAssassin's spamd (the classifiers test/rspamdtest and test/spamdtest
-## start) and staticcheck when missing;
+## start), Pigeonhole's sieve-test (the reference the Sieve interpreter is
+## checked against) and staticcheck when missing;
 ## unpack Cyrus and Courier for test/cyrustest and test/couriertest (they
 ## conflict with dovecot-imapd as packages; see scripts/otherservers.sh).
 ## A failure there only warns: those tests then skip.
@@ -38,6 +39,10 @@ deps:
 		echo "installing$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
+	@command -v sieve-test >/dev/null 2>&1 || { \
+		echo "installing dovecot-sieve (sieve-test, the reference for sieve/)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq dovecot-sieve >/dev/null; }
 	@sh scripts/otherservers.sh || echo "warning: scripts/otherservers.sh failed; the Cyrus and Courier tests will skip"
 	@[ -x $(STATICCHECK) ] || { echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }

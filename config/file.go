@@ -14,10 +14,12 @@ import (
 // toml tags; it reports keys keyTable does not list as unknown and values
 // of the wrong type as problems. Every key of keyTable has a field here.
 type fileConfig struct {
-	State      string           `toml:"state"`
-	Account    []fileAccount    `toml:"account"`
-	Rule       []fileRule       `toml:"rule"`
-	Classifier []fileClassifier `toml:"classifier"`
+	State          string           `toml:"state"`
+	Sieve          string           `toml:"sieve"`
+	SieveGlobalDir string           `toml:"sieve_global_dir"`
+	Account        []fileAccount    `toml:"account"`
+	Rule           []fileRule       `toml:"rule"`
+	Classifier     []fileClassifier `toml:"classifier"`
 }
 
 type fileAccount struct {
@@ -40,6 +42,7 @@ type fileAccount struct {
 	IdleRestart   string         `toml:"idle_restart"`
 	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
+	Sieve         string         `toml:"sieve"`
 }
 
 type fileSecret struct {

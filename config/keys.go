@@ -35,6 +35,8 @@ var keyTable = []Key{
 	{"", "account", "array of tables", "", "the IMAP accounts the rules run on"},
 	{"", "rule", "array of tables", "", "the rules, applied in file order"},
 	{"", "classifier", "array of tables", "", "spam classifiers (rspamd, spamd, a command) that rules can ask and learning teaches"},
+	{"", "sieve", "string (a path)", "", "a Sieve script (RFC 5228) run on every account without a sieve of its own, after the [[rule]] tables; relative to the config file's directory"},
+	{"", "sieve_global_dir", "string (a path)", "", "where include :global finds Sieve scripts (RFC 6609); relative to the config file's directory"},
 
 	{"account", "name", "string", "", "the account's name, for rules, logs and state; unique"},
 	{"account", "host", "string", "", "IMAP server host name; give host or command"},
@@ -55,6 +57,7 @@ var keyTable = []Key{
 	{"account", "idle_restart", "duration", "25m", "how long an IDLE lasts before it is re-issued; 1m to 29m"},
 	{"account", "timeout", "duration", "2m", "how long to wait for the server before giving up on the connection; at most 1h"},
 	{"account", "subscribe", "boolean", "false", "subscribe to mailboxes the rules create"},
+	{"account", "sieve", "string (a path)", "the top-level sieve", "a Sieve script for this account instead of the top-level one, run after the [[rule]] tables"},
 
 	{"secret", "env", "string", "", "an environment variable holds the secret"},
 	{"secret", "file", "string (a path)", "", "a file holds the secret (a final newline is dropped), relative to the config file's directory"},

@@ -127,8 +127,8 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	if len(fc.Account) == 0 && !l.bad["account"] {
 		l.problem(diag.Position{File: path}, "", "no [[account]]: nothing to run the rules on")
 	}
-	if len(fc.Rule) == 0 && !l.bad["rule"] {
-		l.problem(diag.Position{File: path}, "", "no [[rule]]")
+	if len(fc.Rule) == 0 && !l.bad["rule"] && !hasSieve(&fc) {
+		l.problem(diag.Position{File: path}, "", "no [[rule]] and no sieve script")
 	}
 	for i := range fc.Rule {
 		if l.bad[fmt.Sprintf("rule[%d]", i)] {
@@ -142,6 +142,7 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	l.reportTypeErrors(&fc)
 	l.unknownKeys(&fc)
 	l.crossCheck(cfg)
+	cfg.Specs = append(cfg.Specs, l.sieveSpecs(&fc, cfg)...)
 	set, err := rules.Compile(cfg.Specs)
 	if err != nil {
 		var ps diag.Problems

@@ -58,8 +58,9 @@ type rule struct {
 	hasFinal    bool
 	stop        bool
 	scopeAll    bool
-	onArrival   bool // evaluated in arrival passes (and sweeps)
-	onFlags     bool // evaluated in flag passes
+	onArrival   bool   // evaluated in arrival passes (and sweeps)
+	onFlags     bool   // evaluated in flag passes
+	script      Script // a script rule; when, cond and the actions are unset
 	accounts    []string
 	mailboxes   []string
 	needs       Needs
@@ -246,6 +247,9 @@ func (c *compiler) compileRule(sp *Spec, index int) *rule {
 		c.problem(sp, locate(sp, "scope", 0, 0), "scope %q: want \"new\" or \"all\"", sp.Scope)
 	}
 	c.compileOn(sp, r)
+	if sp.Script != nil {
+		return c.compileScriptRule(sp, r, before)
+	}
 	var finals []string
 	if sp.Move != "" {
 		finals = append(finals, "move")

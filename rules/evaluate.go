@@ -42,6 +42,12 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		if !r.runsFor(msg) {
 			continue
 		}
+		if r.script != nil {
+			if applyScript(r, msg, now, &res) {
+				break
+			}
+			continue
+		}
 		out, err := st.vm.Run(r.when, &st.env)
 		if err != nil {
 			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: runtimeError("when", err)})

@@ -74,6 +74,10 @@ type Spec struct {
 
 	// Loc, when set, locates positions inside the rule's string values.
 	Loc Locator
+
+	// Script, when set, makes this a script rule (a Sieve script): it
+	// decides instead of When and the action fields, which must be empty.
+	Script Script
 }
 
 // Needs says what the IMAP side must fetch for a rule set to be evaluated.

@@ -84,6 +84,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout)
 		}
 	}
+	describeSieve(stdout, cfg)
 	return exitOK
 }
 

@@ -33,7 +33,7 @@ func checkGolden(t *testing.T, name, got string) {
 func TestCheckExamples(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.toml"))
 	paths = append(paths, filepath.Join("..", "..", "rules.example.toml"))
-	for _, want := range []string{"spam-quarantine", "auto-archive", "mailing-lists", "multi-account", "local-maildir", "oauth2", "rules.example"} {
+	for _, want := range []string{"spam-quarantine", "auto-archive", "mailing-lists", "multi-account", "local-maildir", "oauth2", "sieve", "rules.example"} {
 		found := false
 		for _, p := range paths {
 			found = found || strings.HasSuffix(p, want+".toml")

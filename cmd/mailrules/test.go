@@ -37,7 +37,11 @@ type testReport struct {
 	Copies      []string     `json:"copies,omitempty"`
 	Final       *finalReport `json:"final"`
 	Actions     string       `json:"actions"`
-	Errors      []string     `json:"errors,omitempty"`
+	// Sieve lists what each Sieve script that applies did, in Sieve's
+	// terms (fileinto, keep, discard, with flags), before the mapping
+	// onto a message in a mailbox that Actions shows.
+	Sieve  []sieveReport `json:"sieve,omitempty"`
+	Errors []string      `json:"errors,omitempty"`
 }
 
 type finalReport struct {
@@ -129,7 +133,9 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		m.msg.UID = uint32(i + 1)
 		m.msg.FlagsChanged = *opts.on == string(rules.OnFlags)
 		res := set.Evaluate(&m.msg, now)
-		reports = append(reports, makeReport(m, res))
+		rep := makeReport(m, res)
+		rep.Sieve = sieveReports(cfg, acct, &m.msg, now)
+		reports = append(reports, rep)
 		if len(res.Errors) > 0 {
 			failed = true
 		}
@@ -217,6 +223,11 @@ func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testRe
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", esc(r.Message), esc(clip(oneLine(r.Subject), 40)), esc(matched), esc(r.Actions))
 	}
 	tw.Flush()
+	for _, r := range reports {
+		for _, sr := range r.Sieve {
+			fmt.Fprintf(w, "%s: %s: %s\n", esc(r.Message), esc(sr.Script), esc(strings.Join(sr.Actions, "; ")))
+		}
+	}
 	for _, r := range reports {
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "%s: error: %s\n", esc(r.Message), esc(e))

@@ -1,0 +1,1 @@
+if header :over "subject" "x" { keep; }

@@ -1,0 +1,2 @@
+# Capability names are case-sensitive (Pigeonhole agrees).
+require "FileInto";

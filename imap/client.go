@@ -102,12 +102,15 @@ type command struct {
 	fetchErr error
 	fetchMsg FetchMessage
 
-	search *[]uint32      // SEARCH and ESEARCH numbers
-	list   *[]*ListData   // LIST and LSUB
-	status *StatusData    // STATUS
-	sel    *MailboxStatus // SELECT/EXAMINE in progress: EXISTS, RECENT, FLAGS, and response codes
-	onCont func([]byte) error
-	codes  []respCode // response codes from untagged OK/NO during the command
+	search *[]uint32    // SEARCH and ESEARCH numbers
+	list   *[]*ListData // LIST and LSUB
+	status *StatusData  // STATUS
+	// statusOf is the mailbox STATUS asks about (decoded); other
+	// mailboxes' STATUS responses are not its answer (NOTIFY).
+	statusOf string
+	sel      *MailboxStatus // SELECT/EXAMINE in progress: EXISTS, RECENT, FLAGS, and response codes
+	onCont   func([]byte) error
+	codes    []respCode // response codes from untagged OK/NO during the command
 }
 
 type respCode struct{ code, args string }

@@ -20,6 +20,10 @@ var responseSeeds = []string{
 	"* 12 FETCH (BODY[HEADER] {342}\r\n" + strings.Repeat("x", 342) + ")\r\n",
 	"* 1 FETCH (X-GM-LABELS (\\Inbox \"a b\") X-GM-MSGID 1278455344230334865 BINARY[1] ~{3}\r\na\x00b)\r\n",
 	"* BYE Disconnected for inactivity.\r\n",
+	// NOTIFY (RFC 5465) from Dovecot: other mailboxes' STATUS, a rename, an overflow.
+	"* STATUS Work (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 1764680000)\r\n* LIST (\\HasNoChildren) \".\" Older (\"OLDNAME\" (\"Old\"))\r\n* LIST (\\NonExistent) \".\" Gone\r\n* OK [NOTIFICATIONOVERFLOW] Too many notifications\r\n",
+	// LIST-STATUS (RFC 5819).
+	"* LIST (\\HasNoChildren) \".\" A\r\n* STATUS A (MESSAGES 1 UIDNEXT 2 UNSEEN 1)\r\n* LIST (\\HasChildren) \".\" C (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\nA3 OK List completed.\r\n",
 	"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n* ID (\"name\" \"Dovecot\")\r\n",
 	"* 1 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 10 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 2) \"mixed\" (\"boundary\" \"b\") (\"inline\" NIL) (\"en\") NIL))\r\n",
 }

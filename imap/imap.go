@@ -136,6 +136,7 @@ const (
 	CapQuota         Cap = "QUOTA"         // RFC 2087
 	CapMetadata      Cap = "METADATA"      // RFC 5464
 	CapChildren      Cap = "CHILDREN"      // RFC 3348
+	CapNotify        Cap = "NOTIFY"        // RFC 5465
 )
 
 // CapSet is a set of capabilities.
@@ -212,13 +213,16 @@ type UpdateKind int
 
 // Kinds of update.
 const (
-	UpdateExists  UpdateKind = iota // Num is the new message count (RFC 3501 section 7.3.1)
-	UpdateRecent                    // Num is the new \Recent count (section 7.3.2)
-	UpdateExpunge                   // Num is the expunged sequence number (section 7.4.1)
-	UpdateFetch                     // Message holds the FETCH data, e.g. changed FLAGS (section 7.4.2)
-	UpdateBye                       // the server is closing the connection; Text says why (section 7.1.5)
-	UpdateAlert                     // an [ALERT] the user must see; Text is the alert (section 7.1)
-	UpdateOther                     // any other untagged data; Text is the raw response, Code its response code if any
+	UpdateExists   UpdateKind = iota // Num is the new message count (RFC 3501 section 7.3.1)
+	UpdateRecent                     // Num is the new \Recent count (section 7.3.2)
+	UpdateExpunge                    // Num is the expunged sequence number (section 7.4.1)
+	UpdateFetch                      // Message holds the FETCH data, e.g. changed FLAGS (section 7.4.2)
+	UpdateBye                        // the server is closing the connection; Text says why (section 7.1.5)
+	UpdateAlert                      // an [ALERT] the user must see; Text is the alert (section 7.1)
+	UpdateOther                      // any other untagged data; Text is the raw response, Code its response code if any
+	UpdateStatus                     // NOTIFY: Status holds another mailbox's STATUS (RFC 5465 section 5.2)
+	UpdateMailbox                    // NOTIFY: List holds a created, renamed or deleted mailbox (RFC 5465 section 5.4)
+	UpdateOverflow                   // NOTIFY: the server stopped notifying, [NOTIFICATIONOVERFLOW] (RFC 5465 section 5.8)
 )
 
 // String returns the kind as the server names it, e.g. "EXISTS".
@@ -236,6 +240,12 @@ func (k UpdateKind) String() string {
 		return "BYE"
 	case UpdateAlert:
 		return "ALERT"
+	case UpdateStatus:
+		return "STATUS"
+	case UpdateMailbox:
+		return "LIST"
+	case UpdateOverflow:
+		return "NOTIFICATIONOVERFLOW"
 	}
 	return "OTHER"
 }
@@ -247,6 +257,10 @@ type Update struct {
 	Message *FetchMessage
 	Text    string
 	Code    string
+	// Status is another mailbox's STATUS (UpdateStatus), List a LIST
+	// response about a mailbox (UpdateMailbox); both only with NOTIFY.
+	Status *StatusData
+	List   *ListData
 }
 
 // Error is a tagged NO or BAD response to a command (RFC 3501 section 7.1).

@@ -38,6 +38,8 @@ type fileAccount struct {
 	IdleRestart   string         `toml:"idle_restart"`
 	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
+	// MaxConnections is a pointer so that 0, an error, differs from unset.
+	MaxConnections *int64 `toml:"max_connections"`
 }
 
 type fileSecret struct {

@@ -255,6 +255,7 @@ var accountSettings = []accountSetting{
 	{"idle_restart", []string{"IdleRestart"}, equal(func(a *config.Account) any { return a.IdleRestart })},
 	{"timeout", []string{"Timeout"}, equal(func(a *config.Account) any { return a.Timeout })},
 	{"subscribe", []string{"Subscribe"}, equal(func(a *config.Account) bool { return a.Subscribe })},
+	{"max_connections", []string{"MaxConnections"}, equal(func(a *config.Account) int { return a.MaxConnections })},
 }
 
 // notSettings are the config.Account fields that are not settings of a

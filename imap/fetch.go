@@ -252,6 +252,9 @@ func (c *Client) fetch(ctx context.Context, verb string, set SeqSet, items []Fet
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A large buffer while the responses stream, a small one after.
+	c.dec.Resize(streamBuffer)
+	defer c.dec.Resize(idleReadBuffer)
 	cmd := &command{name: verb, fetch: fn}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(verb)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/test/dovecottest"
 )
 
 // updateLog collects the updates a watcher receives from the reader
@@ -64,6 +65,7 @@ func statusOf(mailbox string) func(imap.Update) bool {
 // (STATUS with MESSAGES and UIDNEXT), mailbox renames (LIST with
 // OLDNAME), and nothing after NOTIFY NONE.
 func TestDovecotNotify(t *testing.T) {
+	dovecottest.Require(t, srv)
 	u := srv.NewUser(t)
 	ctx := context.Background()
 	log := newUpdateLog()
@@ -164,6 +166,7 @@ func TestDovecotNotify(t *testing.T) {
 // TestDovecotNotifyRejected: a NOTIFY SET the server refuses comes back as
 // an *Error, and a malformed one is refused before anything is sent.
 func TestDovecotNotifyRejected(t *testing.T) {
+	dovecottest.Require(t, srv)
 	u := srv.NewUser(t)
 	ctx := context.Background()
 	c := connect(t, srv, u, "plain", nil)
@@ -190,6 +193,7 @@ func TestDovecotNotifyRejected(t *testing.T) {
 // TestDovecotListStatus: one LIST ... RETURN (STATUS ...) answers for
 // several mailboxes at once.
 func TestDovecotListStatus(t *testing.T) {
+	dovecottest.Require(t, srv)
 	u := srv.NewUser(t)
 	ctx := context.Background()
 	c := connect(t, srv, u, "plain", nil)

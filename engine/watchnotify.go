@@ -1,0 +1,367 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
+)
+
+// notifyEvents are what the account's connection asks to hear about each
+// watched mailbox: new mail (and, as RFC 5465 section 5 requires with it,
+// expunges) and flag changes.
+var notifyEvents = []imap.NotifyEvent{imap.EventMessageNew, imap.EventMessageExpunge, imap.EventFlagChange}
+
+// notifyWatch is the state of one account's NOTIFY connection. The update
+// handler runs on the goroutine of the command in flight, which is the
+// loop's; reloads and timers come from others, hence the lock.
+type notifyWatch struct {
+	e *Engine
+	s *session
+	w *acctWatcher
+
+	mu        sync.Mutex
+	mailboxes []string          // watched, as the config names them, in its order
+	byServer  map[string]string // server name -> config name
+	pending   map[string]bool   // mailboxes that need a pass
+	seen      map[string]notifySeen
+	overflow  bool
+	stopIdle  context.CancelFunc
+}
+
+// notifySeen is the last MESSAGES and UIDNEXT a STATUS notification gave
+// for a mailbox.
+type notifySeen struct{ messages, uidNext uint32 }
+
+// watchNotify watches every mailbox of w on the one connection s, which it
+// logs out when it returns (ctx ended: nil; the connection failed: its
+// error), except when the server refuses NOTIFY SET: then s is left open
+// for the budget and a *notifyRefusedError is returned. connected is
+// called after the first round of passes.
+//
+// A new message in the selected mailbox comes as EXISTS, one in another
+// watched mailbox as a STATUS whose UIDNEXT (or MESSAGES) grew (RFC 5465
+// section 5.2); either makes that mailbox's pass run next, on this
+// connection, and IDLE resumes when no pass is pending. So a message in a
+// folder that is not selected is acted on within the server's notification
+// delay plus the pass, as in the selected one.
+func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, connected func()) (err error) {
+	n := &notifyWatch{e: e, s: s, w: w, pending: map[string]bool{}, seen: map[string]notifySeen{}, stopIdle: func() {}}
+	refused := false
+	defer func() {
+		if !refused {
+			s.logout()
+		}
+	}()
+	s.setUpdates(n.update)
+	acct := s.acct
+	log := s.log
+
+	if err := n.subscribe(ctx, true); err != nil {
+		var re *notifyRefusedError
+		refused = errors.As(err, &re)
+		return err
+	}
+	n.mu.Lock()
+	mailboxes := slices.Clone(n.mailboxes)
+	n.mu.Unlock()
+	for _, mb := range mailboxes {
+		e.opts.Metrics.setConnected(acct.Name, mb, true, nil)
+	}
+	defer func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		for _, mb := range n.mailboxes {
+			e.opts.Metrics.setConnected(acct.Name, mb, false, err)
+		}
+	}()
+	log.Info("watching with NOTIFY on one connection", zap.Int("mailboxes", len(mailboxes)))
+
+	// Mailbox list changes from a reload end the wait.
+	var reconfigure bool
+	reconfigured := make(chan struct{})
+	defer close(reconfigured)
+	go func() {
+		for {
+			select {
+			case <-w.changed:
+				n.mu.Lock()
+				reconfigure = true
+				n.stopIdle()
+				n.mu.Unlock()
+			case <-reconfigured:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	first := true
+	for {
+		if err := n.passes(ctx); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if first {
+			connected()
+			first = false
+		}
+		sweep, err := n.wait(ctx)
+		if err != nil {
+			return s.note(err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		n.mu.Lock()
+		redo, overflow := reconfigure, n.overflow
+		reconfigure, n.overflow = false, false
+		n.mu.Unlock()
+		if overflow {
+			log.Warn("the server stopped notifying (NOTIFICATIONOVERFLOW): asking again and passing over every mailbox")
+		}
+		if redo || overflow {
+			if err := n.subscribe(ctx, overflow); err != nil {
+				return err
+			}
+		}
+		if sweep {
+			n.markSweeps()
+		}
+	}
+}
+
+// subscribe sends NOTIFY SET for the mailboxes the watcher has now, and
+// marks the ones that need a first pass (all of them when all is set, else
+// those new to the list). Passes come after NOTIFY SET, so mail that
+// arrives in between is not missed.
+func (n *notifyWatch) subscribe(ctx context.Context, all bool) error {
+	s := n.s
+	_, mailboxes := n.w.snapshot()
+	byServer := map[string]string{}
+	var names []string
+	for _, mb := range mailboxes {
+		name, err := s.serverName(ctx, mb)
+		if err != nil {
+			return err
+		}
+		byServer[name] = mb
+		names = append(names, name)
+	}
+	opts := &imap.NotifyOptions{Groups: []imap.NotifyGroup{
+		{Filter: imap.NotifySelected, Events: notifyEvents},
+		{Filter: imap.NotifyMailboxes, Mailboxes: names, Events: notifyEvents},
+		// Renames and deletions anywhere, logged when they hit a watched
+		// mailbox (Dovecot reports them only for this filter).
+		{Filter: imap.NotifyPersonal, Events: []imap.NotifyEvent{imap.EventMailboxName}},
+	}}
+	if err := s.client.NotifySet(ctx, opts); err != nil {
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return &notifyRefusedError{err: err}
+		}
+		return s.note(fmt.Errorf("notify set: %w", err))
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, mb := range mailboxes {
+		if all || !slices.Contains(n.mailboxes, mb) {
+			n.pending[mb] = true
+		}
+	}
+	for mb := range n.pending {
+		if !slices.Contains(mailboxes, mb) {
+			delete(n.pending, mb)
+		}
+	}
+	if n.mailboxes != nil { // a reload: the first time, watchNotify does it
+		for _, mb := range mailboxes {
+			if !slices.Contains(n.mailboxes, mb) {
+				n.e.opts.Metrics.setConnected(s.acct.Name, mb, true, nil)
+			}
+		}
+	}
+	n.mailboxes, n.byServer = mailboxes, byServer
+	return nil
+}
+
+// update takes the server's unsolicited data: it marks the mailboxes that
+// have new mail and ends the IDLE so that their passes run.
+func (n *notifyWatch) update(u imap.Update) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch u.Kind {
+	case imap.UpdateExists:
+		if mb, ok := n.byServer[n.s.selected]; ok {
+			n.markLocked(mb)
+		}
+	case imap.UpdateStatus:
+		mb, ok := n.byServer[u.Status.Mailbox]
+		if !ok {
+			return
+		}
+		old, known := n.seen[mb]
+		now := old
+		if u.Status.Messages != nil {
+			now.messages = *u.Status.Messages
+		}
+		if u.Status.UIDNext != nil {
+			now.uidNext = *u.Status.UIDNext
+		}
+		n.seen[mb] = now
+		// A flag change or an expunge leaves UIDNEXT alone and MESSAGES
+		// the same or lower: nothing to pass over.
+		if !known || now.uidNext != old.uidNext || now.messages > old.messages {
+			n.markLocked(mb)
+		}
+	case imap.UpdateOverflow:
+		n.overflow = true
+		n.stopIdle()
+	case imap.UpdateMailbox:
+		for _, name := range []string{u.List.Name, u.List.OldName} {
+			if mb, ok := n.byServer[name]; ok {
+				n.s.log.Warn("a watched mailbox was renamed or deleted on the server",
+					zap.String("mailbox", mb), zap.String("now", u.List.Name), zap.Strings("attributes", u.List.Attrs))
+			}
+		}
+	case imap.UpdateBye:
+		n.stopIdle()
+	}
+}
+
+func (n *notifyWatch) markLocked(mb string) {
+	n.pending[mb] = true
+	n.stopIdle()
+}
+
+// markSweeps marks the mailboxes with scope = "all" rules, whose quiet
+// mailboxes still need a pass every sweepInterval.
+func (n *notifyWatch) markSweeps() {
+	cfg := n.e.config()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, mb := range n.mailboxes {
+		if cfg.Rules.For(n.s.acct.Name, mb).HasScopeAll() {
+			n.pending[mb] = true
+		}
+	}
+}
+
+// next takes the first pending mailbox in config order; "" when none is.
+func (n *notifyWatch) next() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, mb := range n.mailboxes {
+		if n.pending[mb] {
+			delete(n.pending, mb)
+			return mb
+		}
+	}
+	return ""
+}
+
+// passes runs the pending passes, one mailbox after the other, until none
+// is pending or ctx ends. A pass that fails without breaking the
+// connection is logged and tried again at the next notification; a broken
+// connection ends the watch.
+func (n *notifyWatch) passes(ctx context.Context) error {
+	s, e := n.s, n.e
+	for ctx.Err() == nil {
+		mb := n.next()
+		if mb == "" {
+			return nil
+		}
+		if _, err := s.pass(ctx, mb); err != nil {
+			if s.broken() {
+				return err
+			}
+			s.log.Error("pass failed; trying again at the next change", zap.String("mailbox", mb), zap.Error(err))
+			e.watchFailed(s.acct.Name, mb)
+		}
+	}
+	return nil
+}
+
+// wait waits in IDLE (or, on a server without IDLE, by polling with NOOP)
+// until a mailbox needs a pass, the watch must be set up again, or ctx
+// ends. sweep reports that the wait ended because the mailboxes with
+// scope = "all" rules are due.
+func (n *notifyWatch) wait(ctx context.Context) (sweep bool, err error) {
+	s, e, acct := n.s, n.e, n.s.acct
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var due atomic.Bool
+	if n.hasSweeps() {
+		t := time.AfterFunc(sweepInterval(acct), func() { due.Store(true); cancel() })
+		defer t.Stop()
+	}
+	n.mu.Lock()
+	if len(n.pending) > 0 || n.overflow {
+		n.mu.Unlock()
+		return false, nil
+	}
+	n.stopIdle = cancel
+	mailboxes := slices.Clone(n.mailboxes)
+	n.mu.Unlock()
+	defer func() {
+		n.mu.Lock()
+		n.stopIdle = func() {}
+		n.mu.Unlock()
+	}()
+
+	if !s.client.Has(imap.CapIdle) {
+		interval := acct.PollInterval
+		if interval <= 0 {
+			interval = config.DefaultPollInterval
+		}
+		for sleep(waitCtx, interval) {
+			// Not cancelled with ctx: cancelling a command in flight
+			// would cost the connection.
+			nctx, ncancel := context.WithTimeout(context.WithoutCancel(ctx), timeout(acct))
+			err := s.client.Noop(nctx)
+			ncancel()
+			if err != nil {
+				return false, fmt.Errorf("noop: %w", err)
+			}
+			for _, mb := range mailboxes {
+				e.opts.Metrics.alive(acct.Name, mb)
+			}
+		}
+		return due.Load(), nil
+	}
+	for _, mb := range mailboxes {
+		e.opts.Metrics.setIdling(acct.Name, mb, true)
+	}
+	err = s.client.Idle(waitCtx, nil)
+	for _, mb := range mailboxes {
+		e.opts.Metrics.setIdling(acct.Name, mb, false)
+	}
+	if err != nil {
+		return false, err
+	}
+	return due.Load(), nil
+}
+
+// hasSweeps reports whether a watched mailbox has scope = "all" rules.
+func (n *notifyWatch) hasSweeps() bool {
+	cfg := n.e.config()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, mb := range n.mailboxes {
+		if cfg.Rules.For(n.s.acct.Name, mb).HasScopeAll() {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mailrules/mailrules/test/faultproxy"
+)
+
+// dovecotCapsWithoutNotify is Dovecot 2.3's capability list after login
+// (NOTES.md) without NOTIFY.
+const dovecotCapsWithoutNotify = "IMAP4rev1 SASL-IR ID ENABLE IDLE SORT THREAD=REFERENCES MULTIAPPEND UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+"
+
+// connCounter samples the connections a proxy carries and keeps the
+// highest count it saw.
+type connCounter struct {
+	peak atomic.Int64
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func countConns(p *faultproxy.Proxy) *connCounter {
+	c := &connCounter{stop: make(chan struct{})}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for {
+			if n := int64(p.Conns()); n > c.peak.Load() {
+				c.peak.Store(n)
+			}
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	return c
+}
+
+func (c *connCounter) done() int {
+	close(c.stop)
+	c.wg.Wait()
+	return int(c.peak.Load())
+}
+
+// watchFolders sets up n folders besides INBOX for e's account, every one
+// watched by the spam rule, and points the account at a counting proxy.
+func watchFolders(t *testing.T, e *env, n int, accountExtra string) (folders []string, proxy *faultproxy.Proxy) {
+	t.Helper()
+	c := e.client()
+	folders = []string{"INBOX"}
+	for i := 1; i < n; i++ {
+		name := fmt.Sprintf("F%d", i)
+		if err := c.Create(t.Context(), name); err != nil {
+			t.Fatalf("Create(%s) = %v", name, err)
+		}
+		folders = append(folders, name)
+	}
+	quoted := make([]string, len(folders))
+	for i, f := range folders {
+		quoted[i] = fmt.Sprintf("%q", f)
+	}
+	e.editConfig(t, `mailboxes = ["INBOX"]`, "mailboxes = ["+strings.Join(quoted, ", ")+"]\n"+accountExtra)
+	return folders, crashProxy(t, e)
+}
+
+// fileEveryFolder APPENDs one spam message to each folder and waits until
+// each is in Junk; it returns the APPEND-to-moved times.
+func fileEveryFolder(t *testing.T, e *env, folders []string, log *lockedBuffer, round string) []time.Duration {
+	t.Helper()
+	observer := e.client()
+	var lat []time.Duration
+	for _, f := range folders {
+		id := fmt.Sprintf("%s-%s@x", round, f)
+		start := time.Now()
+		e.appendMessages(f, message{id: id, headers: "X-Spam-Flag: YES"})
+		if !waitFor(15*time.Second, func() bool { return e.where(observer, id, "Junk") == "Junk" }) {
+			t.Fatalf("%s in %s was not moved to Junk; log:\n%s", id, f, log)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return lat
+}
+
+// TestWatchNotifyTenFolders: with NOTIFY, one connection watches ten
+// folders (counted at a proxy between mailrules and Dovecot), mail arriving
+// in every one is filed within the notification delay plus the pass, and
+// SIGTERM exits 0.
+func TestWatchNotifyTenFolders(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	folders, proxy := watchFolders(t, e, 10, "")
+	counter := countConns(proxy)
+	stop, log := e.startWatch(t)
+	lat := fileEveryFolder(t, e, folders, log, "notify")
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d after SIGTERM, want 0; log:\n%s", code, log)
+	}
+	if peak := counter.done(); peak != 1 {
+		t.Errorf("the server saw up to %d connections from mailrules, want 1 (NOTIFY)", peak)
+	}
+	if !strings.Contains(log.String(), "watching with NOTIFY on one connection") {
+		t.Errorf("log does not say NOTIFY is used:\n%s", log)
+	}
+	slices.Sort(lat)
+	t.Logf("APPEND to moved over %d folders: p50 %v, max %v", len(lat), lat[len(lat)/2], lat[len(lat)-1])
+	if lat[len(lat)/2] > 1500*time.Millisecond {
+		t.Errorf("median APPEND-to-moved %v, want within 1.5s (Dovecot's 0.5 s + a pass); all %v", lat[len(lat)/2], lat)
+	}
+	want := snapshot{"Junk": {}}
+	for _, f := range folders {
+		want["Junk"]["notify-"+f+"@x"] = ""
+	}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Errorf("after watch:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestWatchBudgetWithoutNotify: on a Dovecot that hides NOTIFY, watch over
+// ten folders with max_connections = 3 never holds more than 3 connections,
+// reconnects after the server drops them all included, and files the mail
+// of every folder (two IDLE, eight polled with LIST-STATUS).
+func TestWatchBudgetWithoutNotify(t *testing.T) {
+	s := startServer(t, dovecotCapsWithoutNotify)
+	e := newEnvOn(t, dovecotTarget("dovecot", s, ""), spamRule, "")
+	folders, proxy := watchFolders(t, e, 10, "max_connections = 3\npoll_interval = \"1s\"")
+	counter := countConns(proxy)
+	stop, log := e.startWatch(t)
+	fileEveryFolder(t, e, folders, log, "before")
+	proxy.CutAll()
+	fileEveryFolder(t, e, folders, log, "after")
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d after SIGTERM, want 0; log:\n%s", code, log)
+	}
+	peak := counter.done()
+	if peak > 3 || peak < 3 {
+		t.Errorf("the server saw up to %d connections from mailrules, want exactly max_connections = 3", peak)
+	}
+	for _, want := range []string{"the server has no NOTIFY", `"idle":["INBOX","F1"]`, "reconnecting"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log does not say %s:\n%s", want, log)
+		}
+	}
+	if n := len(e.snapshot()["Junk"]); n != 2*len(folders) {
+		t.Errorf("Junk has %d messages, want %d", n, 2*len(folders))
+	}
+}
+

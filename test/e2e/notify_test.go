@@ -150,4 +150,3 @@ func TestWatchBudgetWithoutNotify(t *testing.T) {
 		t.Errorf("Junk has %d messages, want %d", n, 2*len(folders))
 	}
 }
-

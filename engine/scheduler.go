@@ -110,6 +110,9 @@ func (e *Engine) watchAccount(ctx context.Context, w *acctWatcher) {
 			}
 		} else if err == nil {
 			err = e.watchNotify(ctx, s, w, b.reset)
+			if errors.Is(err, errMailboxesChanged) {
+				continue
+			}
 			var refused *notifyRefusedError
 			if errors.As(err, &refused) {
 				// The connection is fine: the budget takes it over.

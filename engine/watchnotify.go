@@ -131,8 +131,15 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 		if overflow {
 			log.Warn("the server stopped notifying (NOTIFICATIONOVERFLOW): asking again and passing over every mailbox")
 		}
-		if redo || overflow {
-			if err := n.subscribe(ctx, overflow); err != nil {
+		if redo {
+			// A new NOTIFY SET on this connection would do, but Dovecot
+			// 2.3 then stops reporting some mailboxes (a mailbox selected
+			// during it, or selected after it): log in anew instead.
+			log.Info("the watched mailboxes changed: reconnecting to watch the new list")
+			return errMailboxesChanged
+		}
+		if overflow {
+			if err := n.subscribe(ctx, true); err != nil {
 				return err
 			}
 		}
@@ -166,6 +173,15 @@ func (n *notifyWatch) subscribe(ctx context.Context, all bool) error {
 		// mailbox (Dovecot reports them only for this filter).
 		{Filter: imap.NotifyPersonal, Events: []imap.NotifyEvent{imap.EventMailboxName}},
 	}}
+	if s.selected != "" && s.client.Has(imap.CapUnselect) {
+		// Dovecot 2.3 leaves a mailbox that is selected during NOTIFY SET
+		// out of the mailboxes filter for good: it no longer reports it
+		// once another is selected. Nothing selected, nothing left out.
+		if err := s.client.Unselect(ctx); err != nil {
+			return s.note(fmt.Errorf("unselect: %w", err))
+		}
+		s.selected = ""
+	}
 	if err := s.client.NotifySet(ctx, opts); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
@@ -208,6 +224,7 @@ func (n *notifyWatch) update(u imap.Update) {
 		}
 	case imap.UpdateStatus:
 		mb, ok := n.byServer[u.Status.Mailbox]
+		n.s.log.Debug("notified", zap.String("server_mailbox", u.Status.Mailbox), zap.Bool("watched", ok))
 		if !ok {
 			return
 		}
@@ -221,8 +238,9 @@ func (n *notifyWatch) update(u imap.Update) {
 		}
 		n.seen[mb] = now
 		// A flag change or an expunge leaves UIDNEXT alone and MESSAGES
-		// the same or lower: nothing to pass over.
-		if !known || now.uidNext != old.uidNext || now.messages > old.messages {
+		// the same or lower: nothing to pass over. Without UIDNEXT the
+		// pass finds out (one STATUS when the mailbox is not selected).
+		if !known || u.Status.UIDNext == nil || now.uidNext != old.uidNext || now.messages > old.messages {
 			n.markLocked(mb)
 		}
 	case imap.UpdateOverflow:

@@ -32,6 +32,7 @@ type notifyWatch struct {
 	mailboxes []string          // watched, as the config names them, in its order
 	byServer  map[string]string // server name -> config name
 	pending   map[string]bool   // mailboxes that need a pass
+	notified  map[string]bool   // pending because the server reported new mail
 	seen      map[string]notifySeen
 	overflow  bool
 	stopIdle  context.CancelFunc
@@ -54,7 +55,8 @@ type notifySeen struct{ messages, uidNext uint32 }
 // folder that is not selected is acted on within the server's notification
 // delay plus the pass, as in the selected one.
 func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, connected func()) (err error) {
-	n := &notifyWatch{e: e, s: s, w: w, pending: map[string]bool{}, seen: map[string]notifySeen{}, stopIdle: func() {}}
+	n := &notifyWatch{e: e, s: s, w: w, pending: map[string]bool{}, notified: map[string]bool{},
+		seen: map[string]notifySeen{}, stopIdle: func() {}}
 	refused := false
 	defer func() {
 		if !refused {
@@ -260,6 +262,7 @@ func (n *notifyWatch) update(u imap.Update) {
 
 func (n *notifyWatch) markLocked(mb string) {
 	n.pending[mb] = true
+	n.notified[mb] = true
 	n.stopIdle()
 }
 
@@ -276,17 +279,20 @@ func (n *notifyWatch) markSweeps() {
 	}
 }
 
-// next takes the first pending mailbox in config order; "" when none is.
-func (n *notifyWatch) next() string {
+// next takes the first pending mailbox in config order ("" when none is),
+// and whether the server reported new mail in it.
+func (n *notifyWatch) next() (mailbox string, notified bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, mb := range n.mailboxes {
 		if n.pending[mb] {
+			notified = n.notified[mb]
 			delete(n.pending, mb)
-			return mb
+			delete(n.notified, mb)
+			return mb, notified
 		}
 	}
-	return ""
+	return "", false
 }
 
 // passes runs the pending passes, one mailbox after the other, until none
@@ -296,11 +302,17 @@ func (n *notifyWatch) next() string {
 func (n *notifyWatch) passes(ctx context.Context) error {
 	s, e := n.s, n.e
 	for ctx.Err() == nil {
-		mb := n.next()
+		mb, notified := n.next()
 		if mb == "" {
 			return nil
 		}
-		if _, err := s.pass(ctx, mb); err != nil {
+		// The server said there is new mail: no STATUS to ask first, the
+		// pass selects the mailbox at once. Otherwise (a first pass, a
+		// sweep) one STATUS spares a quiet mailbox a SELECT.
+		s.watching = notified
+		_, err := s.pass(ctx, mb)
+		s.watching = false
+		if err != nil {
 			if s.broken() {
 				return err
 			}

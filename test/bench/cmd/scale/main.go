@@ -78,7 +78,11 @@ mail_max_userip_connections = 100
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if os.Getenv("SCALE_KEEP") == "" {
+		defer os.RemoveAll(dir)
+	} else {
+		fmt.Println("keeping", dir)
+	}
 	host, port, _ := strings.Cut(srv.Addr(), ":")
 	var cfg strings.Builder
 	users := make([]*dovecottest.User, n)

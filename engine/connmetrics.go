@@ -145,5 +145,8 @@ func (c connCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descConnErrors, prometheus.CounterValue, float64(a.connErrors), account)
 		ch <- prometheus.MustNewConstMetric(descNotifyRefused, prometheus.CounterValue, float64(a.notifyRefused), account)
 	}
-	ch <- prometheus.MustNewConstMetric(descLoginsInFlight, prometheus.GaugeValue, float64(cm.inFlight))
+	// Like the per-mailbox families: nothing before the first connection.
+	if len(cm.accounts) > 0 || cm.inFlight > 0 {
+		ch <- prometheus.MustNewConstMetric(descLoginsInFlight, prometheus.GaugeValue, float64(cm.inFlight))
+	}
 }

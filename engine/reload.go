@@ -52,7 +52,9 @@ type reloadRequest struct {
 // password manager is used at the next login, not forced by a reload. A
 // mailbox whose settings are equal keeps its connection and its IDLE, and
 // its rules change from its next pass; one whose settings differ logs out
-// and reconnects; one no longer watched logs out; a new one starts. The
+// and reconnects; one no longer watched logs out; a new one starts.
+// Connections belong to accounts (scheduler.go): an account whose mailbox
+// list changed lays its connections out anew. The
 // state file and the engine's options (--dry-run, --listen, ...) stay as
 // they were; a changed state setting is logged and needs a restart.
 //

@@ -242,7 +242,15 @@ func (n *notifyWatch) update(u imap.Update) {
 		// A flag change or an expunge leaves UIDNEXT alone and MESSAGES
 		// the same or lower: nothing to pass over. Without UIDNEXT the
 		// pass finds out (one STATUS when the mailbox is not selected).
-		if !known || u.Status.UIDNext == nil || now.uidNext != old.uidNext || now.messages > old.messages {
+		switch {
+		case !known:
+			// The first news of this mailbox (Dovecot reports every
+			// mailbox the first round of passes opened): new only if the
+			// state has not seen that far.
+			if !n.handled(mb, u.Status) {
+				n.markLocked(mb)
+			}
+		case u.Status.UIDNext == nil || now.uidNext != old.uidNext || now.messages > old.messages:
 			n.markLocked(mb)
 		}
 	case imap.UpdateOverflow:
@@ -258,6 +266,23 @@ func (n *notifyWatch) update(u imap.Update) {
 	case imap.UpdateBye:
 		n.stopIdle()
 	}
+}
+
+// handled reports whether the state store shows that mailbox mb's passes
+// have seen every UID below the UIDNEXT st reports (same UIDVALIDITY, no
+// batch or message pending).
+func (n *notifyWatch) handled(mb string, st *imap.StatusData) bool {
+	if st.UIDNext == nil || n.pending[mb] {
+		return false
+	}
+	rec, ok, err := n.e.store.Get(n.s.acct.Name, mb)
+	if err != nil || !ok || rec.Pending != nil || len(rec.Retry) > 0 {
+		return false
+	}
+	if st.UIDValidity != nil && *st.UIDValidity != rec.UIDValidity {
+		return false
+	}
+	return *st.UIDNext <= rec.HighestUID+1
 }
 
 func (n *notifyWatch) markLocked(mb string) {

@@ -92,19 +92,13 @@ mail_max_userip_connections = 100
 			return err
 		}
 		users[i] = u
-		c, err := imap.Dial(ctx, srv.Addr(), nil)
-		if err != nil {
-			return err
-		}
-		if err := c.Login(ctx, u.Name, u.Password); err != nil {
-			return err
-		}
-		for _, f := range folders[1:] {
-			if err := c.Create(ctx, f); err != nil {
+		// Folders straight on disk (Maildir++): no login before the
+		// measurement.
+		for _, f := range append(folders[1:], "Junk") {
+			if err := srv.AddMessages(u, f, nil); err != nil {
 				return err
 			}
 		}
-		c.Logout(ctx)
 		fmt.Fprintf(&cfg, "[[account]]\nname = %q\nhost = %q\nport = %s\ntls = \"none\"\nusername = %q\npassword = %q\nmailboxes = [\"INBOX\", \"F1\", \"F2\", \"F3\", \"F4\"]\npoll_interval = \"10s\"\n\n",
 			u.Name, host, port, u.Name, u.Password)
 	}

@@ -95,6 +95,11 @@ func (e *Engine) watchAccount(ctx context.Context, w *acctWatcher) {
 	b := newBackoff(e.opts.MinBackoff, e.opts.MaxBackoff)
 	noNotify := false
 	for ctx.Err() == nil {
+		// A change while not connected is in the snapshot already.
+		select {
+		case <-w.changed:
+		default:
+		}
 		acct, mailboxes := w.snapshot()
 		log := e.log.With(zap.String("account", acct.Name))
 		s, err := e.connect(ctx, acct)

@@ -221,8 +221,12 @@ func (n *notifyWatch) update(u imap.Update) {
 	defer n.mu.Unlock()
 	switch u.Kind {
 	case imap.UpdateExists:
-		if mb, ok := n.byServer[n.s.selected]; ok {
-			n.markLocked(mb)
+		// The client's selected mailbox, not s.selected: a dry run
+		// examines.
+		if sel := n.s.client.Mailbox(); sel != nil {
+			if mb, ok := n.byServer[sel.Name]; ok {
+				n.markLocked(mb)
+			}
 		}
 	case imap.UpdateStatus:
 		mb, ok := n.byServer[u.Status.Mailbox]

@@ -67,7 +67,7 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 	acct := s.acct
 	log := s.log
 
-	if err := n.subscribe(ctx, true); err != nil {
+	if err := n.subscribe(ctx); err != nil {
 		var re *notifyRefusedError
 		refused = errors.As(err, &re)
 		return err
@@ -130,20 +130,17 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 		redo, overflow := reconfigure, n.overflow
 		reconfigure, n.overflow = false, false
 		n.mu.Unlock()
+		// A new NOTIFY SET on this connection would do for both, but
+		// Dovecot 2.3 then sometimes stops reporting some mailboxes (one
+		// selected during it, or after it): log in anew instead, which
+		// passes over every mailbox.
 		if overflow {
-			log.Warn("the server stopped notifying (NOTIFICATIONOVERFLOW): asking again and passing over every mailbox")
-		}
-		if redo {
-			// A new NOTIFY SET on this connection would do, but Dovecot
-			// 2.3 then stops reporting some mailboxes (a mailbox selected
-			// during it, or selected after it): log in anew instead.
-			log.Info("the watched mailboxes changed: reconnecting to watch the new list")
+			log.Warn("the server stopped notifying (NOTIFICATIONOVERFLOW): reconnecting, then passing over every mailbox")
 			return errMailboxesChanged
 		}
-		if overflow {
-			if err := n.subscribe(ctx, true); err != nil {
-				return err
-			}
+		if redo {
+			log.Info("the watched mailboxes changed: reconnecting to watch the new list")
+			return errMailboxesChanged
 		}
 		if sweep {
 			n.markSweeps()
@@ -152,10 +149,9 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 }
 
 // subscribe sends NOTIFY SET for the mailboxes the watcher has now, and
-// marks the ones that need a first pass (all of them when all is set, else
-// those new to the list). Passes come after NOTIFY SET, so mail that
-// arrives in between is not missed.
-func (n *notifyWatch) subscribe(ctx context.Context, all bool) error {
+// marks every one for a first pass. Passes come after NOTIFY SET, so mail
+// that arrives in between is not missed.
+func (n *notifyWatch) subscribe(ctx context.Context) error {
 	s := n.s
 	_, mailboxes := n.w.snapshot()
 	byServer := map[string]string{}
@@ -175,15 +171,6 @@ func (n *notifyWatch) subscribe(ctx context.Context, all bool) error {
 		// mailbox (Dovecot reports them only for this filter).
 		{Filter: imap.NotifyPersonal, Events: []imap.NotifyEvent{imap.EventMailboxName}},
 	}}
-	if s.selected != "" && s.client.Has(imap.CapUnselect) {
-		// Dovecot 2.3 leaves a mailbox that is selected during NOTIFY SET
-		// out of the mailboxes filter for good: it no longer reports it
-		// once another is selected. Nothing selected, nothing left out.
-		if err := s.client.Unselect(ctx); err != nil {
-			return s.note(fmt.Errorf("unselect: %w", err))
-		}
-		s.selected = ""
-	}
 	if err := s.client.NotifySet(ctx, opts); err != nil {
 		var ie *imap.Error
 		if errors.As(err, &ie) {
@@ -194,21 +181,7 @@ func (n *notifyWatch) subscribe(ctx context.Context, all bool) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, mb := range mailboxes {
-		if all || !slices.Contains(n.mailboxes, mb) {
-			n.pending[mb] = true
-		}
-	}
-	for mb := range n.pending {
-		if !slices.Contains(mailboxes, mb) {
-			delete(n.pending, mb)
-		}
-	}
-	if n.mailboxes != nil { // a reload: the first time, watchNotify does it
-		for _, mb := range mailboxes {
-			if !slices.Contains(n.mailboxes, mb) {
-				n.e.opts.Metrics.setConnected(s.acct.Name, mb, true, nil)
-			}
-		}
+		n.pending[mb] = true
 	}
 	n.mailboxes, n.byServer = mailboxes, byServer
 	return nil

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mailrules/mailrules/imap"
@@ -46,6 +47,15 @@ func main() {
 }
 
 func run(n int, noNotify bool, idleFor time.Duration, messages int, binary string) error {
+	// Dovecot (a process per connection) and mailrules (a socket per
+	// connection) inherit this soft limit: raise it to the hard one.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			fmt.Printf("note: cannot raise the open-file limit to %d: %v\n", lim.Max, err)
+		}
+	}
 	if b, err := os.ReadFile("/proc/sys/fs/inotify/max_user_instances"); err == nil {
 		if v, _ := strconv.Atoi(strings.TrimSpace(string(b))); v < 8*n+1024 {
 			if err := os.WriteFile("/proc/sys/fs/inotify/max_user_instances", []byte(strconv.Itoa(8*n+1024)), 0o644); err != nil {

@@ -119,6 +119,9 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 			connected()
 			first = false
 		}
+		if err := n.home(ctx); err != nil {
+			return err
+		}
 		sweep, err := n.wait(ctx)
 		if err != nil {
 			return s.note(err)
@@ -184,6 +187,47 @@ func (n *notifyWatch) subscribe(ctx context.Context) error {
 		n.pending[mb] = true
 	}
 	n.mailboxes, n.byServer = mailboxes, byServer
+	return nil
+}
+
+// home selects the first mailbox listed (INBOX, usually: the one with the
+// most mail) before waiting, after a pass over another one: new mail there
+// then comes as EXISTS and its pass needs no SELECT, the quickest path. Mail
+// in the other mailboxes comes as STATUS either way.
+func (n *notifyWatch) home(ctx context.Context) error {
+	n.mu.Lock()
+	var first string
+	if len(n.mailboxes) > 0 {
+		first = n.mailboxes[0]
+	}
+	pending := len(n.pending) > 0
+	n.mu.Unlock()
+	if first == "" || pending || ctx.Err() != nil {
+		return nil
+	}
+	name, err := n.s.serverName(ctx, first)
+	if err != nil {
+		return err
+	}
+	if n.s.selected == name || n.s.e.opts.DryRun {
+		return nil
+	}
+	st, err := n.s.open(ctx, name)
+	if err != nil {
+		if n.s.broken() {
+			return err
+		}
+		n.s.log.Warn("cannot select the first mailbox to wait in", zap.String("mailbox", first), zap.Error(err))
+		return nil
+	}
+	// Mail that arrived while it was being selected came in the SELECT
+	// answer, not as news: look at UIDNEXT.
+	uidNext := st.UIDNext
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.handled(first, &imap.StatusData{UIDNext: &uidNext, UIDValidity: &st.UIDValidity}) {
+		n.markLocked(first)
+	}
 	return nil
 }
 

@@ -96,8 +96,22 @@ func TestWatchNotifyTenFolders(t *testing.T) {
 	e := newEnv(t, srv, spamRule, "")
 	folders, proxy := watchFolders(t, e, 10, "")
 	counter := countConns(proxy)
-	stop, log := e.startWatch(t)
+	base, stop, log := e.startWatchListening(t)
 	lat := fileEveryFolder(t, e, folders, log, "notify")
+	// The connection metrics say the same as the proxy.
+	exp := scrape(t, base)
+	for sample, want := range map[string]float64{
+		`mailrules_connections{account="test"}`:                              1,
+		`mailrules_connections_opened_total{account="test"}`:                 1,
+		`mailrules_login_failures_total{account="test"}`:                     0,
+		`mailrules_connection_errors_total{account="test"}`:                  0,
+		`mailrules_connected{account="test",mailbox="F9"}`:                   1,
+		`mailrules_passes_total{account="test",mailbox="F9",result="error"}`: 0,
+	} {
+		if got, ok := exp[sample]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", sample, got, ok, want)
+		}
+	}
 	if code := stop(); code != 0 {
 		t.Fatalf("watch exited %d after SIGTERM, want 0; log:\n%s", code, log)
 	}
@@ -130,10 +144,18 @@ func TestWatchBudgetWithoutNotify(t *testing.T) {
 	e := newEnvOn(t, dovecotTarget("dovecot", s, ""), spamRule, "")
 	folders, proxy := watchFolders(t, e, 10, "max_connections = 3\npoll_interval = \"1s\"")
 	counter := countConns(proxy)
-	stop, log := e.startWatch(t)
+	base, stop, log := e.startWatchListening(t)
 	fileEveryFolder(t, e, folders, log, "before")
 	proxy.CutAll()
 	fileEveryFolder(t, e, folders, log, "after")
+	// Every cut connection is a connection error, and each came back.
+	exp := scrape(t, base)
+	if got := exp[`mailrules_connection_errors_total{account="test"}`]; got < 3 {
+		t.Errorf("mailrules_connection_errors_total = %v after cutting 3 connections, want at least 3", got)
+	}
+	if got := exp[`mailrules_connections{account="test"}`]; got != 3 {
+		t.Errorf("mailrules_connections = %v, want 3", got)
+	}
 	if code := stop(); code != 0 {
 		t.Fatalf("watch exited %d after SIGTERM, want 0; log:\n%s", code, log)
 	}

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,5 +173,53 @@ func TestWatchBudgetWithoutNotify(t *testing.T) {
 	}
 	if n := len(e.snapshot()["Junk"]); n != 2*len(folders) {
 		t.Errorf("Junk has %d messages, want %d", n, 2*len(folders))
+	}
+}
+
+// TestWatchCountsFailedLogins: refused logins show in
+// mailrules_login_failures_total (they used to show nowhere), and are
+// retried with backoff, not in a tight loop.
+func TestWatchCountsFailedLogins(t *testing.T) {
+	e := newEnv(t, srv, spamRule, "")
+	e.editConfig(t, fmt.Sprintf("password  = { env = %q }", passwordEnv), `password  = "not-the-password"`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := e.command(ctx, "watch", "--listen", "127.0.0.1:0")
+	log := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var base string
+	if !waitFor(10*time.Second, func() bool {
+		for _, line := range strings.Split(log.String(), "\n") {
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "serving metrics and health" {
+				base = "http://" + entry.Addr
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatalf("watch did not serve metrics:\n%s", log)
+	}
+	failures := `mailrules_login_failures_total{account="test"}`
+	start := time.Now()
+	if !waitFor(15*time.Second, func() bool { return scrape(t, base)[failures] >= 2 }) {
+		t.Fatalf("%s never reached 2; metrics %v; log:\n%s", failures, scrape(t, base), log)
+	}
+	n := scrape(t, base)[failures]
+	if elapsed := time.Since(start); n > 2+elapsed.Seconds() {
+		t.Errorf("%v failed logins in %v: not backing off", n, elapsed)
+	}
+	if strings.Contains(log.String(), "not-the-password") {
+		t.Errorf("the password reached the log")
+	}
+	cancel()
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("watch exited %d after SIGTERM, want 0", code)
 	}
 }

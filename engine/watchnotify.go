@@ -35,7 +35,9 @@ type notifyWatch struct {
 	notified  map[string]bool   // pending because the server reported new mail
 	seen      map[string]notifySeen
 	overflow  bool
-	stopIdle  context.CancelFunc
+	// reconfigure is set when a reload changed the mailbox list.
+	reconfigure bool
+	stopIdle    context.CancelFunc
 }
 
 // notifySeen is the last MESSAGES and UIDNEXT a STATUS notification gave
@@ -88,7 +90,6 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 	log.Info("watching with NOTIFY on one connection", zap.Int("mailboxes", len(mailboxes)))
 
 	// Mailbox list changes from a reload end the wait.
-	var reconfigure bool
 	reconfigured := make(chan struct{})
 	defer close(reconfigured)
 	go func() {
@@ -96,7 +97,7 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 			select {
 			case <-w.changed:
 				n.mu.Lock()
-				reconfigure = true
+				n.reconfigure = true
 				n.stopIdle()
 				n.mu.Unlock()
 			case <-reconfigured:
@@ -130,8 +131,8 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 			return nil
 		}
 		n.mu.Lock()
-		redo, overflow := reconfigure, n.overflow
-		reconfigure, n.overflow = false, false
+		redo, overflow := n.reconfigure, n.overflow
+		n.reconfigure, n.overflow = false, false
 		n.mu.Unlock()
 		// A new NOTIFY SET on this connection would do for both, but
 		// Dovecot 2.3 then sometimes stops reporting some mailboxes (one
@@ -383,7 +384,7 @@ func (n *notifyWatch) wait(ctx context.Context) (sweep bool, err error) {
 		defer t.Stop()
 	}
 	n.mu.Lock()
-	if len(n.pending) > 0 || n.overflow {
+	if len(n.pending) > 0 || n.overflow || n.reconfigure {
 		n.mu.Unlock()
 		return false, nil
 	}

@@ -37,7 +37,10 @@ type notifyWatch struct {
 	overflow  bool
 	// reconfigure is set when a reload changed the mailbox list.
 	reconfigure bool
-	stopIdle    context.CancelFunc
+	// nextSweep is when every mailbox gets a pass (markSweeps); only the
+	// loop's goroutine uses it.
+	nextSweep time.Time
+	stopIdle  context.CancelFunc
 }
 
 // notifySeen is the last MESSAGES and UIDNEXT a STATUS notification gave
@@ -58,7 +61,7 @@ type notifySeen struct{ messages, uidNext uint32 }
 // delay plus the pass, as in the selected one.
 func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, connected func()) (err error) {
 	n := &notifyWatch{e: e, s: s, w: w, pending: map[string]bool{}, notified: map[string]bool{},
-		seen: map[string]notifySeen{}, stopIdle: func() {}}
+		seen: map[string]notifySeen{}, stopIdle: func() {}, nextSweep: time.Now().Add(sweepInterval(s.acct))}
 	refused := false
 	defer func() {
 		if !refused {
@@ -147,6 +150,7 @@ func (e *Engine) watchNotify(ctx context.Context, s *session, w *acctWatcher, co
 			return errMailboxesChanged
 		}
 		if sweep {
+			n.nextSweep = time.Now().Add(sweepInterval(acct))
 			n.markSweeps()
 		}
 	}
@@ -313,16 +317,16 @@ func (n *notifyWatch) markLocked(mb string) {
 	n.stopIdle()
 }
 
-// markSweeps marks the mailboxes with scope = "all" rules, whose quiet
-// mailboxes still need a pass every sweepInterval.
+// markSweeps marks every mailbox for a pass, as every sweepInterval
+// (idle_restart, 25 minutes) comes round: mailboxes with scope = "all"
+// rules need one even when quiet, and for the others it costs one STATUS
+// and bounds how long mail could wait if the server ever failed to report
+// it.
 func (n *notifyWatch) markSweeps() {
-	cfg := n.e.config()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, mb := range n.mailboxes {
-		if cfg.Rules.For(n.s.acct.Name, mb).HasScopeAll() {
-			n.pending[mb] = true
-		}
+		n.pending[mb] = true
 	}
 }
 
@@ -379,10 +383,8 @@ func (n *notifyWatch) wait(ctx context.Context) (sweep bool, err error) {
 	waitCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var due atomic.Bool
-	if n.hasSweeps() {
-		t := time.AfterFunc(sweepInterval(acct), func() { due.Store(true); cancel() })
-		defer t.Stop()
-	}
+	t := time.AfterFunc(time.Until(n.nextSweep), func() { due.Store(true); cancel() })
+	defer t.Stop()
 	n.mu.Lock()
 	if len(n.pending) > 0 || n.overflow || n.reconfigure {
 		n.mu.Unlock()
@@ -428,17 +430,4 @@ func (n *notifyWatch) wait(ctx context.Context) (sweep bool, err error) {
 		return false, err
 	}
 	return due.Load(), nil
-}
-
-// hasSweeps reports whether a watched mailbox has scope = "all" rules.
-func (n *notifyWatch) hasSweeps() bool {
-	cfg := n.e.config()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, mb := range n.mailboxes {
-		if cfg.Rules.For(n.s.acct.Name, mb).HasScopeAll() {
-			return true
-		}
-	}
-	return false
 }

@@ -15,8 +15,9 @@ import (
 
 // ReloadSummary says what a reload did to the watched mailboxes.
 type ReloadSummary struct {
-	// Kept mailboxes stayed connected (and in IDLE); their new rules apply
-	// from their next pass.
+	// Kept mailboxes kept their settings; they stay connected (and in
+	// IDLE) unless their account's mailbox list changed, which logs the
+	// account in anew. Their new rules apply from their next pass.
 	Kept int
 	// Restarted mailboxes reconnected because a setting of their account
 	// changed.

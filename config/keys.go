@@ -58,6 +58,7 @@ var keyTable = []Key{
 	{"account", "timeout", "duration", "2m", "how long to wait for the server before giving up on the connection; at most 1h"},
 	{"account", "subscribe", "boolean", "false", "subscribe to mailboxes the rules create"},
 	{"account", "sieve", "string (a path)", "the top-level sieve", "a Sieve script for this account instead of the top-level one, run after the [[rule]] tables"},
+	{"account", "max_connections", "integer", "5", "the most connections watch opens to the account where the server has no NOTIFY (with NOTIFY it opens one); IDLE for the first mailboxes listed, STATUS polling every poll_interval for the rest"},
 
 	{"secret", "env", "string", "", "an environment variable holds the secret"},
 	{"secret", "file", "string (a path)", "", "a file holds the secret (a final newline is dropped), relative to the config file's directory"},

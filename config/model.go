@@ -59,8 +59,12 @@ type Account struct {
 	// before giving up on the command and the connection; the loader sets
 	// it, DefaultTimeout when the file does not.
 	Timeout   time.Duration
-	Subscribe bool          // subscribe to mailboxes the rules create
-	Pos       diag.Position // where the [[account]] starts
+	Subscribe bool // subscribe to mailboxes the rules create
+	// MaxConnections is the most connections watch holds to the account
+	// at once where the server has no NOTIFY (DefaultMaxConnections when
+	// the file sets none); with NOTIFY watch holds one.
+	MaxConnections int
+	Pos            diag.Position // where the [[account]] starts
 }
 
 // Classifier is one [[classifier]]: the settings package classify takes,
@@ -85,6 +89,13 @@ const (
 	MaxIdleRestart = 29 * time.Minute
 	// MaxTimeout is the longest an account's timeout may be.
 	MaxTimeout = time.Hour
+	// DefaultMaxConnections is an account's connection budget when it
+	// sets no max_connections: a third of Gmail's 15 simultaneous
+	// connections per account, which the user's phone and desktop clients
+	// share, and within the 5 to 10 that many other providers allow per
+	// account or address. Four mailboxes get their own IDLE, the others
+	// are polled together on the fifth.
+	DefaultMaxConnections = 5
 )
 
 // DefaultConfigPath is $XDG_CONFIG_HOME/mailrules/config.toml, falling back

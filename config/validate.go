@@ -235,6 +235,14 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	} else if a.IdleRestart < time.Minute || a.IdleRestart > MaxIdleRestart {
 		l.accountProblem(i, name, "idle_restart", "idle_restart %s: want between 1m and 29m (RFC 2177: servers may drop a client idle for 30 minutes)", a.IdleRestart)
 	}
+	a.MaxConnections = DefaultMaxConnections
+	if fa.MaxConnections != nil {
+		if n := *fa.MaxConnections; n < 1 || n > 1000 {
+			l.accountProblem(i, name, "max_connections", "max_connections = %d: want at least 1 (and at most 1000); Gmail allows 15 in all, shared with the user's other mail clients", n)
+		} else {
+			a.MaxConnections = int(n)
+		}
+	}
 	if a.Timeout, err = parseDuration(fa.Timeout, DefaultTimeout); err != nil {
 		l.accountProblem(i, name, "timeout", "timeout: %v", err)
 	} else if a.Timeout <= 0 || a.Timeout > MaxTimeout {

@@ -53,6 +53,9 @@ type Options struct {
 	// health check passes (a Metrics is then created if none is given).
 	Notifier         Notifier
 	WatchdogInterval time.Duration
+	// MaxLogins bounds the logins in flight process-wide (each account
+	// has at most 2); zero means DefaultMaxLogins.
+	MaxLogins int
 }
 
 // Engine carries out passes for a loaded configuration.
@@ -71,6 +74,8 @@ type Engine struct {
 	reloads chan reloadRequest
 	// svc records passes and notifies the service manager (notify.go).
 	svc service
+	// logins bounds the logins in flight (logins.go).
+	logins *loginLimiter
 }
 
 // config returns the configuration in force.
@@ -110,6 +115,7 @@ func New(cfg *config.Config, store *Store, log *zap.Logger, opts *Options) *Engi
 		e.opts.MaxBackoff = 5 * time.Minute
 	}
 	e.svc.pub.warn = e.statusWarn
+	e.logins = newLoginLimiter(e.opts.MaxLogins, e.opts.Metrics)
 	return e
 }
 

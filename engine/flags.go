@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -138,7 +139,14 @@ func (fp *flagPass) run(ctx context.Context) error {
 	// CONDSTORE (RFC 7162 section 3.1).
 	if fp.condstore && fp.client.Has(imap.CapEnable) {
 		if err := fp.client.EnableCondStore(ctx); err != nil {
-			return fp.note(fmt.Errorf("enable CONDSTORE: %w", err))
+			// RFC 5161 allows ENABLE only before a SELECT; a server that
+			// holds to it refuses it on a watch's connection. CHANGEDSINCE
+			// then enables CONDSTORE as well.
+			var ie *imap.Error
+			if !errors.As(err, &ie) {
+				return fp.note(fmt.Errorf("enable CONDSTORE: %w", err))
+			}
+			fp.log.Debug("ENABLE CONDSTORE refused; the first CHANGEDSINCE enables it", zap.Error(err))
 		}
 	} else if !fp.warnedNoCondStore {
 		fp.warnedNoCondStore = true

@@ -50,6 +50,9 @@ type Metrics struct {
 	own, registry *prometheus.Registry
 	once          sync.Once
 	promHandler   http.Handler
+
+	// conns counts connections per account (connmetrics.go).
+	conns connMetrics
 }
 
 type mailboxKey struct{ account, mailbox string }
@@ -95,9 +98,9 @@ type mailboxMetrics struct {
 func NewMetrics() *Metrics {
 	m := &Metrics{mailboxes: map[mailboxKey]*mailboxMetrics{}, now: time.Now}
 	m.own = prometheus.NewPedanticRegistry()
-	m.own.MustRegister(collector{m})
+	m.own.MustRegister(collector{m}, connCollector{m})
 	m.registry = prometheus.NewRegistry()
-	m.registry.MustRegister(collector{m},
+	m.registry.MustRegister(collector{m}, connCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -15,8 +15,9 @@ import (
 
 // ReloadSummary says what a reload did to the watched mailboxes.
 type ReloadSummary struct {
-	// Kept mailboxes stayed connected (and in IDLE); their new rules apply
-	// from their next pass.
+	// Kept mailboxes kept their settings; they stay connected (and in
+	// IDLE) unless their account's mailbox list changed, which logs the
+	// account in anew. Their new rules apply from their next pass.
 	Kept int
 	// Restarted mailboxes reconnected because a setting of their account
 	// changed.
@@ -52,7 +53,9 @@ type reloadRequest struct {
 // password manager is used at the next login, not forced by a reload. A
 // mailbox whose settings are equal keeps its connection and its IDLE, and
 // its rules change from its next pass; one whose settings differ logs out
-// and reconnects; one no longer watched logs out; a new one starts. The
+// and reconnects; one no longer watched logs out; a new one starts.
+// Connections belong to accounts (scheduler.go): an account whose mailbox
+// list changed lays its connections out anew. The
 // state file and the engine's options (--dry-run, --listen, ...) stay as
 // they were; a changed state setting is logged and needs a restart.
 //
@@ -97,37 +100,36 @@ func (e *Engine) Reload(ctx context.Context) (ReloadSummary, error) {
 // watchKey names a watched mailbox.
 type watchKey struct{ account, mailbox string }
 
-// watcher is the goroutine that keeps one mailbox watched.
-type watcher struct {
-	acct   *config.Account
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-// stop asks the watcher to finish its batch in flight and log out, without
-// waiting for it.
-func (w *watcher) stop() { w.cancel() }
-
-// supervisor starts, keeps and stops the watchers of Watch. Only Watch's
-// goroutine uses it.
+// supervisor starts, keeps and stops the account watchers of Watch
+// (scheduler.go): one per account, whatever its number of mailboxes. Only
+// Watch's goroutine uses it.
 type supervisor struct {
 	e       *Engine
 	ctx     context.Context
-	running map[watchKey]*watcher
+	running map[string]*acctWatcher
 }
 
-// apply makes the running watchers match cfg and puts cfg in force; initial
-// is set for the configuration Watch starts with. Watchers that stop or
-// restart are waited for before any starts, so that no mailbox is ever
-// passed over by two connections at once.
+// apply makes the running account watchers match cfg and puts cfg in
+// force; initial is set for the configuration Watch starts with. The
+// summary counts mailboxes. An account whose settings changed is stopped
+// and waited for before it starts again, so that no mailbox is ever passed
+// over by two connections at once; one whose mailboxes alone changed is
+// handed the new list and keeps its connection where it can (NOTIFY).
 func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 	e := s.e
-	want := map[watchKey]*config.Account{}
-	var order []watchKey // cfg's order, for starting
+	type wanted struct {
+		acct      *config.Account
+		mailboxes []string
+	}
+	want := map[string]*wanted{}
+	var order []string // cfg's order, for starting
 	for _, acct := range cfg.Accounts {
+		w := want[acct.Name]
+		if w == nil {
+			w = &wanted{acct: acct}
+		}
 		for _, mailbox := range acct.Mailboxes {
-			k := watchKey{acct.Name, mailbox}
-			if _, dup := want[k]; dup {
+			if slices.Contains(w.mailboxes, mailbox) {
 				continue
 			}
 			if cfg.Rules.For(acct.Name, mailbox).Len() == 0 {
@@ -136,55 +138,88 @@ func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 				}
 				continue
 			}
-			want[k] = acct
-			order = append(order, k)
+			w.mailboxes = append(w.mailboxes, mailbox)
+		}
+		if len(w.mailboxes) > 0 && want[acct.Name] == nil {
+			want[acct.Name] = w
+			order = append(order, acct.Name)
 		}
 	}
 
 	var (
 		sum      ReloadSummary
-		stopping []*watcher
+		stopping []*acctWatcher
 		restart  = map[watchKey]bool{}
 	)
-	for k, w := range s.running {
-		log := e.log.With(zap.String("account", k.account), zap.String("mailbox", k.mailbox))
-		acct, ok := want[k]
+	forget := func(account string, mailboxes []string) {
+		for _, mb := range mailboxes {
+			e.log.Info("no longer watched; logging out", zap.String("account", account), zap.String("mailbox", mb))
+			e.opts.Metrics.unwatch(account, mb)
+			e.unwatching(account, mb)
+		}
+		sum.Stopped += len(mailboxes)
+	}
+	for name, w := range s.running {
+		old := w.mailboxList()
+		nw, ok := want[name]
 		if !ok {
-			log.Info("no longer watched; logging out")
-			sum.Stopped++
 			w.stop()
 			stopping = append(stopping, w)
-			delete(s.running, k)
-			e.opts.Metrics.unwatch(k.account, k.mailbox)
-			e.unwatching(k.account, k.mailbox)
+			delete(s.running, name)
+			forget(name, old)
 			continue
 		}
-		if changed := changedSettings(w.acct, acct); len(changed) > 0 {
-			log.Info("account settings changed; reconnecting", zap.Strings("settings", changed))
-			sum.Restarted++
+		var removed []string
+		for _, mb := range old {
+			if !slices.Contains(nw.mailboxes, mb) {
+				removed = append(removed, mb)
+			}
+		}
+		forget(name, removed)
+		if changed := changedSettings(w.acct, nw.acct); len(changed) > 0 {
+			e.log.Info("account settings changed; reconnecting", zap.String("account", name), zap.Strings("settings", changed))
+			for _, mb := range old {
+				if slices.Contains(nw.mailboxes, mb) {
+					sum.Restarted++
+					restart[watchKey{name, mb}] = true
+				}
+			}
 			w.stop()
 			stopping = append(stopping, w)
-			delete(s.running, k)
-			restart[k] = true
+			delete(s.running, name)
 			continue
 		}
-		sum.Kept++
+		for _, mb := range nw.mailboxes {
+			if slices.Contains(old, mb) {
+				sum.Kept++
+			}
+		}
 	}
 	for _, w := range stopping {
 		<-w.done
 	}
 	e.cfg.Store(cfg)
-	for _, k := range order {
-		if _, ok := s.running[k]; ok {
+	for _, name := range order {
+		nw := want[name]
+		for _, mb := range nw.mailboxes {
+			k := watchKey{name, mb}
+			if w, ok := s.running[name]; ok && slices.Contains(w.mailboxList(), mb) {
+				continue
+			}
+			if !restart[k] {
+				sum.Started++
+				if !initial {
+					e.log.Info("now watched", zap.String("account", name), zap.String("mailbox", mb))
+				}
+			}
+			e.opts.Metrics.watch(name, mb, healthWindow(nw.acct))
+			e.watching(name, mb)
+		}
+		if w, ok := s.running[name]; ok {
+			w.setMailboxes(nw.acct, nw.mailboxes)
 			continue
 		}
-		if !restart[k] {
-			sum.Started++
-			if !initial {
-				e.log.Info("now watched", zap.String("account", k.account), zap.String("mailbox", k.mailbox))
-			}
-		}
-		s.start(want[k], k.mailbox)
+		s.start(nw.acct, nw.mailboxes)
 	}
 	if !initial {
 		e.log.Info("config reloaded", zap.String("config", cfg.Path),
@@ -194,17 +229,15 @@ func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 	return sum
 }
 
-// start runs a watcher for acct's mailbox.
-func (s *supervisor) start(acct *config.Account, mailbox string) {
+// start runs a watcher for acct's mailboxes.
+func (s *supervisor) start(acct *config.Account, mailboxes []string) {
 	ctx, cancel := context.WithCancel(s.ctx)
-	w := &watcher{acct: acct, cancel: cancel, done: make(chan struct{})}
-	s.running[watchKey{acct.Name, mailbox}] = w
-	s.e.opts.Metrics.watch(acct.Name, mailbox, healthWindow(acct))
-	s.e.watching(acct.Name, mailbox)
+	w := newAcctWatcher(acct, mailboxes, cancel)
+	s.running[acct.Name] = w
 	go func() {
 		defer close(w.done)
 		defer cancel()
-		s.e.watchMailbox(ctx, acct, mailbox)
+		s.e.watchAccount(ctx, w)
 	}()
 }
 
@@ -255,6 +288,7 @@ var accountSettings = []accountSetting{
 	{"idle_restart", []string{"IdleRestart"}, equal(func(a *config.Account) any { return a.IdleRestart })},
 	{"timeout", []string{"Timeout"}, equal(func(a *config.Account) any { return a.Timeout })},
 	{"subscribe", []string{"Subscribe"}, equal(func(a *config.Account) bool { return a.Subscribe })},
+	{"max_connections", []string{"MaxConnections"}, equal(func(a *config.Account) int { return a.MaxConnections })},
 }
 
 // notSettings are the config.Account fields that are not settings of a

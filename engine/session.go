@@ -62,6 +62,17 @@ type session struct {
 	// wakeOnFlags is set while the watched mailbox has flag rules: a
 	// FETCH update then ends the wait (flagsWake).
 	wakeOnFlags *atomic.Bool
+	// updates, if set, receives the server's unsolicited updates (see
+	// setUpdates); it runs on the goroutine that runs the command.
+	updates func(imap.Update)
+	// closed is set once the connection was closed and counted as such.
+	closed bool
+}
+
+// setUpdates routes the session's unsolicited updates to h from now on, as
+// a watcher that takes over a connection needs.
+func (s *session) setUpdates(h func(imap.Update)) {
+	s.updates = h
 }
 
 // connect dials the account as configured and authenticates.
@@ -70,7 +81,32 @@ func (e *Engine) connect(ctx context.Context, acct *config.Account) (*session, e
 }
 
 // connectWith is connect with a handler for unsolicited updates (Watch).
+// Logins wait their turn (logins.go), and the outcome is counted in the
+// metrics: a connection opened, or a failed connection or login.
 func (e *Engine) connectWith(ctx context.Context, acct *config.Account, updates func(imap.Update)) (*session, error) {
+	release, err := e.logins.acquire(ctx, acct.Name)
+	if err != nil {
+		return nil, fmt.Errorf("wait to log in: %w", err)
+	}
+	defer release()
+	var s *session
+	s, err = e.dialAndLogin(ctx, acct, func(u imap.Update) {
+		// The handler runs on the goroutine of the command, which is the
+		// one that set s.
+		if s != nil && s.updates != nil {
+			s.updates(u)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.updates = updates
+	e.opts.Metrics.connOpened(acct.Name)
+	return s, nil
+}
+
+// dialAndLogin dials the account as configured and authenticates.
+func (e *Engine) dialAndLogin(ctx context.Context, acct *config.Account, updates func(imap.Update)) (*session, error) {
 	log := e.log.With(zap.String("account", acct.Name))
 	opts := &imap.Options{
 		Trace:             e.opts.Trace,
@@ -101,11 +137,13 @@ func (e *Engine) connectWith(ctx context.Context, acct *config.Account, updates 
 		c, err = imap.Dial(dctx, addr, opts)
 	}
 	if err != nil {
+		e.opts.Metrics.connError(acct.Name)
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	s := &session{e: e, acct: acct, client: c, log: log}
 	if c.State() == imap.NotAuthenticated {
 		if err := s.authenticate(dctx); err != nil {
+			e.opts.Metrics.loginFailed(acct.Name)
 			c.Close()
 			return nil, err
 		}
@@ -224,6 +262,7 @@ func (s *session) note(err error) error {
 		s.selected = ""
 		if s.err == nil && errors.Is(err, imap.ErrAbort) {
 			s.err = err
+			s.e.opts.Metrics.connError(s.acct.Name)
 		}
 	}
 	return err
@@ -245,5 +284,9 @@ func (s *session) logout() {
 func (s *session) close() {
 	if err := s.client.Close(); err != nil {
 		s.log.Debug("close", zap.Error(err))
+	}
+	if !s.closed {
+		s.closed = true
+		s.e.opts.Metrics.connClosed(s.acct.Name)
 	}
 }

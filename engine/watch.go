@@ -13,11 +13,14 @@ import (
 	"github.com/mailrules/mailrules/imap"
 )
 
-// Watch runs until ctx is cancelled: every mailbox of every account that
-// some rule applies to gets its own goroutine and connection, which does a
-// pass, then waits for new mail (IDLE, re-issued before the server's
-// 30-minute timeout; or NOOP polling every poll_interval when the server
-// lacks IDLE) and does another pass. A broken connection is re-established
+// Watch runs until ctx is cancelled: every account with mailboxes that
+// some rule applies to gets a watcher (scheduler.go), which holds one
+// connection for all of them where the server has NOTIFY, and otherwise
+// keeps to the account's max_connections: one connection per mailbox that
+// does a pass, then waits for new mail (IDLE, re-issued before the
+// server's 30-minute timeout) and does another pass, for the first
+// mailboxes listed, and one that polls the rest with STATUS every
+// poll_interval (budget.go). A broken connection is re-established
 // with exponential backoff and jitter; the pass then resumes from the state
 // store. [Engine.Reload] hands Watch a new configuration, which it applies
 // without disturbing the mailboxes whose settings did not change (see
@@ -26,7 +29,7 @@ import (
 func (e *Engine) Watch(ctx context.Context) error {
 	defer e.startService(ctx)()
 	defer e.flushStatus()
-	sup := &supervisor{e: e, ctx: ctx, running: map[watchKey]*watcher{}}
+	sup := &supervisor{e: e, ctx: ctx, running: map[string]*acctWatcher{}}
 	sup.apply(e.config(), true)
 	e.allWatching()
 	for {
@@ -41,13 +44,15 @@ func (e *Engine) Watch(ctx context.Context) error {
 	}
 }
 
-// watchMailbox keeps one mailbox watched until ctx ends, reconnecting after
-// failures.
-func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox string) {
+// watchMailbox keeps one mailbox watched on a connection of its own until
+// ctx ends, reconnecting after failures. first, if not nil, is a logged-in
+// session to start with.
+func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox string, first *session) {
 	log := e.log.With(zap.String("account", acct.Name), zap.String("mailbox", mailbox))
 	b := newBackoff(e.opts.MinBackoff, e.opts.MaxBackoff)
 	for ctx.Err() == nil {
-		err := e.watchOnce(ctx, acct, mailbox, b.reset)
+		err := e.watchOnce(ctx, acct, mailbox, first, b.reset)
+		first = nil
 		if ctx.Err() != nil {
 			break
 		}
@@ -67,21 +72,27 @@ func (e *Engine) watchMailbox(ctx context.Context, acct *config.Account, mailbox
 	log.Info("stopped watching")
 }
 
-// watchOnce connects, then alternates passes and waits until the connection
-// fails (returned) or ctx ends (nil). connected is called once the first
-// pass succeeded, to reset the reconnect backoff.
-func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox string, connected func()) (err error) {
+// watchOnce connects (or takes first), then alternates passes and waits
+// until the connection fails (returned) or ctx ends (nil). connected is
+// called once the first pass succeeded, to reset the reconnect backoff.
+func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox string, first *session, connected func()) (err error) {
 	// Set by the client's reader when the server reports new messages
 	// outside IDLE (e.g. in a NOOP response while polling). New mail always
 	// comes with EXISTS (RFC 3501 section 7.3.1); a RECENT alone is the
 	// server recounting after an expunge, such as our own moves.
 	var changed atomic.Bool
 	wake := &atomic.Bool{} // the mailbox has flag rules: changed flags end the wait too
-	s, err := e.connectWith(ctx, acct, func(u imap.Update) {
+	updates := func(u imap.Update) {
 		if u.Kind == imap.UpdateExists || flagsWake(u, wake) {
 			changed.Store(true)
 		}
-	})
+	}
+	s := first
+	if s == nil {
+		s, err = e.connectWith(ctx, acct, updates)
+	} else {
+		s.setUpdates(updates)
+	}
 	if err != nil {
 		e.opts.Metrics.setConnected(acct.Name, mailbox, false, err)
 		return err
@@ -91,16 +102,16 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	s.wakeOnFlags = wake
 	e.opts.Metrics.setConnected(acct.Name, mailbox, true, nil)
 	defer func() { e.opts.Metrics.setConnected(acct.Name, mailbox, false, err) }()
-	first := true
+	firstPass := true
 	for {
 		changed.Store(false)
 		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
 		if _, err := s.passes(ctx, mailbox); err != nil { // flags.go: the flag pass, then pass
 			return err
 		}
-		if first {
+		if firstPass {
 			connected()
-			first = false
+			firstPass = false
 		}
 		if ctx.Err() != nil {
 			return nil

@@ -67,6 +67,16 @@ type Client struct {
 	wdTimer *time.Timer // the ReadTimeout watch's timer, nil when disarmed
 }
 
+// Buffer sizes. A watching connection spends its life waiting for a line
+// or two, so it keeps small buffers (a thousand of them cost about 6 MB,
+// not 80); a FETCH takes streamBuffer for as long as it streams
+// (fetch.go). Literals and long command lines go past the buffers.
+const (
+	idleReadBuffer = 4 << 10
+	streamBuffer   = 64 << 10
+	writeBuffer    = 2 << 10
+)
+
 type deadliner interface {
 	SetDeadline(t time.Time) error
 }
@@ -102,12 +112,15 @@ type command struct {
 	fetchErr error
 	fetchMsg FetchMessage
 
-	search *[]uint32      // SEARCH and ESEARCH numbers
-	list   *[]*ListData   // LIST and LSUB
-	status *StatusData    // STATUS
-	sel    *MailboxStatus // SELECT/EXAMINE in progress: EXISTS, RECENT, FLAGS, and response codes
-	onCont func([]byte) error
-	codes  []respCode // response codes from untagged OK/NO during the command
+	search *[]uint32    // SEARCH and ESEARCH numbers
+	list   *[]*ListData // LIST and LSUB
+	status *StatusData  // STATUS
+	// statusOf is the mailbox STATUS asks about (decoded); other
+	// mailboxes' STATUS responses are not its answer (NOTIFY).
+	statusOf string
+	sel      *MailboxStatus // SELECT/EXAMINE in progress: EXISTS, RECENT, FLAGS, and response codes
+	onCont   func([]byte) error
+	codes    []respCode // response codes from untagged OK/NO during the command
 }
 
 type respCode struct{ code, args string }
@@ -159,10 +172,10 @@ func (c *Client) setTransport(conn io.ReadWriteCloser) {
 		r = &serverTrace{r: rw, t: c.trace}
 	}
 	if c.dec == nil {
-		c.dec = imapwire.NewDecoder(r, 64<<10)
+		c.dec = imapwire.NewDecoder(r, idleReadBuffer)
 		c.dec.MaxLiteral = c.opts.maxLiteralSize()
 		c.dec.MaxResponse = c.opts.maxResponseSize()
-		c.bw = bufio.NewWriterSize(rw, 16<<10)
+		c.bw = bufio.NewWriterSize(rw, writeBuffer)
 	} else {
 		c.dec.Reset(r)
 		c.bw.Reset(rw)

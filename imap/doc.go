@@ -19,6 +19,11 @@
 //   - NAMESPACE (RFC 2342), ID (RFC 2971), UNSELECT (RFC 3691)
 //   - ACL (RFC 4314), QUOTA (RFC 2087, RFC 9208), METADATA (RFC 5464)
 //   - BINARY literal8 in responses (RFC 3516)
+//   - NOTIFY: NotifySet, NotifyNone; other mailboxes' STATUS and LIST
+//     responses as UpdateStatus and UpdateMailbox, NOTIFICATIONOVERFLOW as
+//     UpdateOverflow (RFC 5465)
+//   - LIST-STATUS: ListStatus, STATUS of many mailboxes in one command
+//     (RFC 5819, with the multiple patterns of LIST-EXTENDED, RFC 5258)
 //
 // A Client is safe for use by one goroutine at a time; commands are
 // serialized. Every command takes a context: its deadline bounds the

@@ -255,6 +255,9 @@ func (c *Client) fetch(ctx context.Context, cmd *command, set SeqSet, items []Fe
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// A large buffer while the responses stream, a small one after.
+	c.dec.Resize(streamBuffer)
+	defer c.dec.Resize(idleReadBuffer)
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom(verb)
 		b.sp()

@@ -23,6 +23,10 @@ var responseSeeds = []string{
 	// RFC 7162 sections 3.1.4.1, 3.2.5.1 and 3.2.10, as Dovecot sends them
 	"* OK [HIGHESTMODSEQ 715194045007] Highest\r\n* OK [NOMODSEQ] No permanent modsequences\r\n* 3 FETCH (UID 9 FLAGS (\\Seen $Done) MODSEQ (12111230047))\r\n",
 	"* VANISHED (EARLIER) 41,43:116,118,120:211,214:540\r\n* VANISHED 405,407,410\r\n* 1 FETCH (UID 4 MODSEQ (65402) FLAGS (\\Seen))\r\nA3 OK [MODIFIED 7,9] Conditional STORE failed\r\n",
+	// NOTIFY (RFC 5465) from Dovecot: other mailboxes' STATUS, a rename, an overflow.
+	"* STATUS Work (MESSAGES 1 UIDNEXT 2 UIDVALIDITY 1764680000)\r\n* LIST (\\HasNoChildren) \".\" Older (\"OLDNAME\" (\"Old\"))\r\n* LIST (\\NonExistent) \".\" Gone\r\n* OK [NOTIFICATIONOVERFLOW] Too many notifications\r\n",
+	// LIST-STATUS (RFC 5819).
+	"* LIST (\\HasNoChildren) \".\" A\r\n* STATUS A (MESSAGES 1 UIDNEXT 2 UNSEEN 1)\r\n* LIST (\\HasChildren) \".\" C (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\nA3 OK List completed.\r\n",
 	"* NAMESPACE ((\"\" \".\")) NIL NIL\r\n* ID (\"name\" \"Dovecot\")\r\n",
 	"* 1 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1)(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 10 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" NIL NIL NIL \"7bit\" 1 1) 2) \"mixed\" (\"boundary\" \"b\") (\"inline\" NIL) (\"en\") NIL))\r\n",
 }

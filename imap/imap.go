@@ -136,6 +136,7 @@ const (
 	CapQuota         Cap = "QUOTA"         // RFC 2087
 	CapMetadata      Cap = "METADATA"      // RFC 5464
 	CapChildren      Cap = "CHILDREN"      // RFC 3348
+	CapNotify        Cap = "NOTIFY"        // RFC 5465
 )
 
 // CapSet is a set of capabilities.
@@ -220,6 +221,9 @@ const (
 	UpdateAlert                      // an [ALERT] the user must see; Text is the alert (section 7.1)
 	UpdateOther                      // any other untagged data; Text is the raw response, Code its response code if any
 	UpdateVanished                   // UIDs were expunged (VANISHED, RFC 7162 section 3.2.10, once QRESYNC is enabled); Vanished holds the UIDs
+	UpdateStatus                     // NOTIFY: Status holds another mailbox's STATUS (RFC 5465 section 5.2)
+	UpdateMailbox                    // NOTIFY: List holds a created, renamed or deleted mailbox (RFC 5465 section 5.4)
+	UpdateOverflow                   // NOTIFY: the server stopped notifying, [NOTIFICATIONOVERFLOW] (RFC 5465 section 5.8)
 )
 
 // String returns the kind as the server names it, e.g. "EXISTS".
@@ -239,6 +243,12 @@ func (k UpdateKind) String() string {
 		return "ALERT"
 	case UpdateVanished:
 		return "VANISHED"
+	case UpdateStatus:
+		return "STATUS"
+	case UpdateMailbox:
+		return "LIST"
+	case UpdateOverflow:
+		return "NOTIFICATIONOVERFLOW"
 	}
 	return "OTHER"
 }
@@ -251,6 +261,10 @@ type Update struct {
 	Text     string
 	Code     string
 	Vanished *VanishedData // UpdateVanished: the expunged UIDs (a pointer keeps Update comparable)
+	// Status is another mailbox's STATUS (UpdateStatus), List a LIST
+	// response about a mailbox (UpdateMailbox); both only with NOTIFY.
+	Status *StatusData
+	List   *ListData
 }
 
 // Error is a tagged NO or BAD response to a command (RFC 3501 section 7.1).

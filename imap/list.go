@@ -14,6 +14,10 @@ type ListData struct {
 	Attrs []string // name attributes, e.g. \Noselect, \HasChildren, \Trash (RFC 6154)
 	Delim string   // hierarchy delimiter; "" if NIL (flat namespace)
 	Name  string   // mailbox name, decoded from modified UTF-7
+	// OldName is the name a renamed mailbox had, from the OLDNAME
+	// extended data item (RFC 5465 section 5.4, RFC 5258 section 3.5);
+	// "" otherwise.
+	OldName string
 }
 
 // HasAttr reports whether the mailbox has the attribute (case-insensitively).
@@ -98,13 +102,46 @@ func (c *Client) readList(d *imapwire.Decoder) (*ListData, error) {
 		return nil, err
 	}
 	l.Name = c.decodeMailbox(name)
-	// RFC 5258 extended data, e.g. ("CHILDINFO" ("SUBSCRIBED")): skip.
+	// RFC 5258 extended data, e.g. ("CHILDINFO" ("SUBSCRIBED")) or
+	// ("OLDNAME" ("Old")): OLDNAME is kept, the rest skipped.
 	for !d.AtEOL() {
-		if err := d.SkipValue(); err != nil {
+		if b, err := d.Peek(); err != nil || b != '(' {
+			if err := d.SkipValue(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := c.readListExtended(d, l); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// readListExtended parses mbox-list-extended (RFC 5258 section 9):
+// "(" [tag SP value *(SP tag SP value)] ")", keeping OLDNAME.
+func (c *Client) readListExtended(d *imapwire.Decoder, l *ListData) error {
+	var tag string
+	i := 0
+	return d.List(func() error {
+		defer func() { i++ }()
+		if i%2 == 0 {
+			t, err := d.AString()
+			tag = strings.ToUpper(string(t))
+			return err
+		}
+		if tag != "OLDNAME" {
+			return d.SkipValue()
+		}
+		return d.List(func() error {
+			name, err := d.AString()
+			if err != nil {
+				return err
+			}
+			l.OldName = c.decodeMailbox(name)
+			return nil
+		})
+	})
 }
 
 // decodeMailbox decodes a mailbox name from the wire. A name that is not

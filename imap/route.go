@@ -17,10 +17,10 @@ import (
 //     of response it collects when it is made, e.g. {"LIST", "LSUB"} for
 //     List, {"QUOTA", "QUOTAROOT"} for GetQuotaRoot, {"FETCH"} for Fetch;
 //  2. the connection (Client.on): kinds a feature asks the server to send at
-//     any time, not only in answer to one command. NOTIFY (RFC 5465) is
-//     meant to go here: it registers "STATUS" and "LIST" handlers that turn
-//     other mailboxes' changes (during IDLE or between commands) into
-//     updates, without another case in the router;
+//     any time, not only in answer to one command. NOTIFY (RFC 5465)
+//     goes here (notify.go): NotifySet registers "STATUS" and "LIST"
+//     handlers that turn other mailboxes' changes (during IDLE or between
+//     commands) into updates, without another case in the router;
 //  3. the default handler, defaultHandler, which keeps the connection's
 //     state current (EXISTS, RECENT, EXPUNGE, FLAGS, CAPABILITY, ENABLED,
 //     status responses and their codes: UIDVALIDITY, UIDNEXT,
@@ -116,7 +116,7 @@ func (cmd *command) route(c *Client) {
 		add("LSUB", h)
 	}
 	if cmd.status != nil {
-		add("STATUS", c.collectStatus(cmd.status))
+		add("STATUS", c.collectStatus(cmd.status, cmd.statusOf))
 	}
 	if cmd.search != nil {
 		add("SEARCH", collectSearch(cmd.search, readSearch))
@@ -174,8 +174,11 @@ func (c *Client) collectList(out *[]*ListData) handler {
 	}
 }
 
-// collectStatus stores a STATUS response (RFC 3501 section 7.2.4) in out.
-func (c *Client) collectStatus(out *StatusData) handler {
+// collectStatus stores a STATUS response (RFC 3501 section 7.2.4) about
+// mailbox in out. With NOTIFY, STATUS responses about other mailboxes may
+// come during the command (RFC 5465 section 5.2): those go where they
+// would have gone without it (the connection's handler or the default).
+func (c *Client) collectStatus(out *StatusData, mailbox string) handler {
 	return func(d *imapwire.Decoder, _ uint32) error {
 		if err := d.SP(); err != nil {
 			return err
@@ -184,8 +187,15 @@ func (c *Client) collectStatus(out *StatusData) handler {
 		if err != nil {
 			return err
 		}
+		if err := d.CRLF(); err != nil {
+			return err
+		}
+		if mailbox != "" && !MailboxEqual(s.Mailbox, mailbox) && c.on["STATUS"] != nil {
+			c.deliver(Update{Kind: UpdateStatus, Status: s, Text: s.Mailbox})
+			return nil
+		}
 		*out = *s
-		return d.CRLF()
+		return nil
 	}
 }
 

@@ -73,6 +73,8 @@ func (c *Client) onStatus(s *status) {
 		c.deliver(Update{Kind: UpdateBye, Text: s.text, Code: s.code})
 	case s.code == "ALERT":
 		c.deliver(Update{Kind: UpdateAlert, Text: s.text, Code: s.code})
+	case s.status == "OK" && s.code == CodeNotificationOverflow:
+		c.notifyOverflow(s)
 	case s.status == "OK" && stateCodes[s.code]:
 		// mailbox state (SELECT answer, COPYUID of MOVE...): applied or
 		// returned by the command in flight

@@ -42,7 +42,7 @@ func (c *Client) Status(ctx context.Context, name string, items ...StatusItem) (
 		items = []StatusItem{StatusMessages, StatusUIDNext, StatusUIDValidity, StatusUnseen}
 	}
 	data := &StatusData{}
-	cmd := &command{name: "STATUS", status: data}
+	cmd := &command{name: "STATUS", status: data, statusOf: name}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("STATUS ")
 		if err := b.mailbox(name); err != nil {

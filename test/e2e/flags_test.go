@@ -472,3 +472,42 @@ flag = ["$ReadSeen"]
 		t.Fatalf("after the runs:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestFlagRulesNotifyOtherMailbox: with NOTIFY, a flag change in a watched
+// mailbox that is not the selected one reaches the flag rule through the
+// STATUS the server sends, on the account's one connection, and triggers
+// the rule once.
+func TestFlagRulesNotifyOtherMailbox(t *testing.T) {
+	e := newEnv(t, srv, doneRule, "")
+	_, proxy := watchFolders(t, e, 3, "")
+	counter := countConns(proxy)
+	e.appendMessages("F2", message{id: "other@x"})
+	stop, log := e.startWatch(t)
+	if !waitFor(15*time.Second, func() bool { return log.count("first flag pass over this mailbox") == 3 }) {
+		t.Fatalf("watch did no first flag pass over each of the 3 mailboxes:\n%s", log)
+	}
+	c := e.client()
+	if _, err := c.Select(t.Context(), "F2", nil); err != nil {
+		t.Fatal(err)
+	}
+	uids, err := c.UIDSearch(t.Context(), &imap.SearchCriteria{Header: [][2]string{{"Message-ID", "other@x"}}})
+	if err != nil || len(uids) != 1 {
+		t.Fatalf("UIDSearch = %v, %v; want one UID", uids, err)
+	}
+	if err := c.UIDStore(t.Context(), imap.SeqSetFromNums(uids...), imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(e.snapshot()["F2"]["other@x"], "$Done") }) {
+		t.Fatalf("flagging a message in F2 (not selected) did not trigger the flag rule within 10s:\n%s", log)
+	}
+	time.Sleep(2 * time.Second) // room for a loop to show
+	if ps := parseFlagPasses(log.String()); ps.matched("done") != 1 || ps.examined() != 1 {
+		t.Errorf("flag passes after one user change: %+v, want done matched once, 1 examined:\n%s", ps, log)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d after SIGTERM, want 0:\n%s", code, log)
+	}
+	if peak := counter.done(); peak != 1 {
+		t.Errorf("the server saw up to %d connections from mailrules, want 1 (NOTIFY)", peak)
+	}
+}

@@ -89,6 +89,9 @@ var charClass = func() (t [256]uint8) {
 // Decoder reads IMAP responses. It is not safe for concurrent use.
 type Decoder struct {
 	r *bufio.Reader
+	// src is what r reads from: the stream, after any bytes a Resize
+	// carried over from the previous buffer.
+	src *carryReader
 	// MaxLiteral is the largest literal accepted; zero means DefaultMaxLiteral.
 	MaxLiteral int64
 	// MaxResponse bounds what one response may make the caller hold: the
@@ -145,13 +148,51 @@ func (d *Decoder) hold(n int64) error {
 
 // NewDecoder returns a Decoder reading from r through a buffer of size bytes.
 func NewDecoder(r io.Reader, size int) *Decoder {
-	return &Decoder{r: bufio.NewReaderSize(r, size)}
+	src := &carryReader{r: r}
+	return &Decoder{r: bufio.NewReaderSize(src, size), src: src}
+}
+
+// Resize changes the read buffer to size bytes (at least 16), keeping the
+// bytes read but not yet parsed. A connection that mostly waits keeps a
+// small buffer and takes a large one while a long response streams; a
+// literal is read past the buffer either way.
+func (d *Decoder) Resize(size int) {
+	if d.r.Size() == max(size, 16) {
+		return
+	}
+	if n := d.r.Buffered(); n > 0 {
+		b, _ := d.r.Peek(n)
+		d.src.carry = append(append([]byte(nil), b...), d.src.carry...)
+	}
+	d.r = bufio.NewReaderSize(d.src, size)
+}
+
+// BufferSize returns the size of the read buffer.
+func (d *Decoder) BufferSize() int { return d.r.Size() }
+
+// carryReader reads carry first, then r.
+type carryReader struct {
+	carry []byte
+	r     io.Reader
+}
+
+func (c *carryReader) Read(p []byte) (int, error) {
+	if len(c.carry) > 0 {
+		n := copy(p, c.carry)
+		c.carry = c.carry[n:]
+		if len(c.carry) == 0 {
+			c.carry = nil
+		}
+		return n, nil
+	}
+	return c.r.Read(p)
 }
 
 // Reset makes the Decoder read from r, discarding buffered data (used after
 // STARTTLS, when the server must not have sent anything in plaintext).
 func (d *Decoder) Reset(r io.Reader) {
-	d.r.Reset(r)
+	d.src.carry, d.src.r = nil, r
+	d.r.Reset(d.src)
 	d.depth = 0
 	d.held = 0
 }

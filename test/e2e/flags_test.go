@@ -511,3 +511,41 @@ func TestFlagRulesNotifyOtherMailbox(t *testing.T) {
 		t.Errorf("the server saw up to %d connections from mailrules, want 1 (NOTIFY)", peak)
 	}
 }
+
+// TestFlagRulesBudgetPolled: without NOTIFY, a flag change in a mailbox
+// that the budget polls (not IDLEd) is found by the poll's HIGHESTMODSEQ and
+// triggers the flag rule once.
+func TestFlagRulesBudgetPolled(t *testing.T) {
+	s := startServer(t, dovecotCapsWithoutNotify)
+	e := newEnvOn(t, dovecotTarget("dovecot", s, ""), doneRule, "")
+	watchFolders(t, e, 3, "max_connections = 2\npoll_interval = \"1s\"")
+	e.appendMessages("F2", message{id: "polled@x"})
+	stop, log := e.startWatch(t)
+	if !waitFor(15*time.Second, func() bool { return log.count("first flag pass over this mailbox") == 3 }) {
+		t.Fatalf("watch did no first flag pass over each of the 3 mailboxes:\n%s", log)
+	}
+	if !strings.Contains(log.String(), `"polled":["F1","F2"]`) {
+		t.Fatalf("F2 is not among the polled mailboxes:\n%s", log)
+	}
+	c := e.client()
+	if _, err := c.Select(t.Context(), "F2", nil); err != nil {
+		t.Fatal(err)
+	}
+	uids, err := c.UIDSearch(t.Context(), &imap.SearchCriteria{Header: [][2]string{{"Message-ID", "polled@x"}}})
+	if err != nil || len(uids) != 1 {
+		t.Fatalf("UIDSearch = %v, %v; want one UID", uids, err)
+	}
+	if err := c.UIDStore(t.Context(), imap.SeqSetFromNums(uids...), imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(e.snapshot()["F2"]["polled@x"], "$Done") }) {
+		t.Fatalf("flagging a polled message did not trigger the flag rule within 10s:\n%s", log)
+	}
+	time.Sleep(3 * time.Second) // three more polls: room for a loop to show
+	if ps := parseFlagPasses(log.String()); ps.matched("done") != 1 || ps.examined() != 1 {
+		t.Errorf("flag passes after one user change: %+v, want done matched once, 1 examined:\n%s", ps, log)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d after SIGTERM, want 0:\n%s", code, log)
+	}
+}

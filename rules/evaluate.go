@@ -42,6 +42,9 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 			continue
 		}
 		out, err := st.vm.Run(r.when, &st.env)
+		if need := neededVerdict(err); need != "" {
+			return Result{Need: need}
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: runtimeError("when", err)})
 			continue
@@ -62,6 +65,9 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 		if failed == nil && r.move != nil {
 			dest, failed = r.move.expand(&st.vm, &st.env)
+		}
+		if need := neededVerdict(failed); need != "" {
+			return Result{Need: need}
 		}
 		if failed != nil {
 			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: failed})
@@ -96,6 +102,16 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 	}
 	return res
+}
+
+// neededVerdict returns the classifier whose missing verdict stopped an
+// evaluation with err, or "".
+func neededVerdict(err error) string {
+	var nv *NeedVerdictError
+	if err != nil && errors.As(err, &nv) {
+		return nv.Classifier
+	}
+	return ""
 }
 
 // runtimeError makes expr's multi-line run-time error a one-line one that

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/internal/diag"
 )
 
@@ -89,6 +90,10 @@ type Message struct {
 	Raw []byte
 	// New is true for a message that arrived since the last pass.
 	New bool
+	// Verdicts are the classifiers' answers about the message, by
+	// classifier name; a rule that reaches classify(name) with no verdict
+	// for name makes Evaluate return a Result with Need set.
+	Verdicts map[string]*classify.Verdict
 }
 
 // Result is what the rules decided for one message.
@@ -99,6 +104,11 @@ type Result struct {
 	Copies      []Target
 	Final       *Final  // nil: the message stays where it is
 	Errors      []error // per-rule evaluation failures (*EvalError); those rules did nothing
+	// Need, when not "", is the classifier whose verdict a rule reached
+	// without having it (Message.Verdicts): nothing is decided, every
+	// other field is empty, and the message must be evaluated again with
+	// that verdict (or left alone when there is none to be had).
+	Need string
 }
 
 // FlagChange is a flag to add or remove and the rule that asked for it.

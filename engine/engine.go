@@ -20,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/config"
 )
 
@@ -53,6 +54,11 @@ type Options struct {
 	// health check passes (a Metrics is then created if none is given).
 	Notifier         Notifier
 	WatchdogInterval time.Duration
+	// Classifiers are the classifiers that rules call with classify(name)
+	// and that learning teaches, found by their Name. A message whose
+	// rules reach a classifier that gives no verdict is left untouched
+	// and tried again on the next pass.
+	Classifiers []classify.Classifier
 }
 
 // Engine carries out passes for a loaded configuration.
@@ -205,6 +211,11 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			// cron that something needs a look.
 			errs = append(errs, fmt.Errorf("account %q mailbox %q: the server refused the actions for %d messages (%d given up); see the log",
 				acct.Name, mailbox, sum.Failed, sum.GaveUp))
+		}
+		if sum.Deferred > 0 {
+			// Nothing was done to them; the next pass tries again.
+			errs = append(errs, fmt.Errorf("account %q mailbox %q: %d messages left untouched for a later pass: a classifier gave no verdict; see the log",
+				acct.Name, mailbox, sum.Deferred))
 		}
 	}
 	return errors.Join(errs...)

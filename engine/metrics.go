@@ -62,7 +62,10 @@ type mailboxMetrics struct {
 	// vanished before their actions ran.
 	failed, gaveUp, vanished uint64
 	reconnects               uint64
+	deferred                 uint64
 	matches                  map[string]uint64 // per rule
+	classified               map[string]uint64 // verdicts, per classifier
+	classifyErrors           map[string]uint64 // calls without a verdict, per classifier
 	actions                  map[string]uint64 // per plan step kind
 	// durations counts passes per bucket (not cumulative), durationSum
 	// their total seconds.
@@ -108,7 +111,8 @@ func (m *Metrics) get(account, mailbox string) *mailboxMetrics {
 	k := mailboxKey{account, mailbox}
 	mm := m.mailboxes[k]
 	if mm == nil {
-		mm = &mailboxMetrics{matches: map[string]uint64{}, actions: map[string]uint64{}}
+		mm = &mailboxMetrics{matches: map[string]uint64{}, actions: map[string]uint64{},
+			classified: map[string]uint64{}, classifyErrors: map[string]uint64{}}
 		m.mailboxes[k] = mm
 	}
 	return mm
@@ -171,6 +175,13 @@ func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err err
 		mm.failed += uint64(sum.Failed)
 		mm.gaveUp += uint64(sum.GaveUp)
 		mm.vanished += uint64(sum.Vanished)
+		mm.deferred += uint64(sum.Deferred)
+		for name, n := range sum.Classified {
+			mm.classified[name] += uint64(n)
+		}
+		for name, n := range sum.ClassifyErrors {
+			mm.classifyErrors[name] += uint64(n)
+		}
 		for rule, n := range sum.Matched {
 			mm.matches[rule] += uint64(n)
 		}
@@ -386,6 +397,12 @@ func (m *Metrics) sortedKeys() []mailboxKey {
 var (
 	descActions = newDesc("mailrules_actions_total",
 		"Messages acted on, per plan step kind (flag, copy, move, delete, ...).", "action")
+	descClassify = newDesc("mailrules_classify_total",
+		"Verdicts a classifier gave on messages, per classifier.", "classifier")
+	descClassifyErrors = newDesc("mailrules_classify_errors_total",
+		"Classifier calls that gave no verdict (unreachable, timeout, garbage), per classifier; the message is deferred.", "classifier")
+	descDeferred = newDesc("mailrules_messages_deferred_total",
+		"Messages left untouched for a later pass because a classifier gave no verdict.")
 	descConnected = newDesc("mailrules_connected",
 		"1 while the watched mailbox has a live IMAP connection, else 0.")
 	descLastPass = newDesc("mailrules_last_pass_timestamp_seconds",
@@ -410,7 +427,7 @@ var (
 		"Messages whose rule condition held, per rule.", "rule")
 )
 
-var allDescs = []*prometheus.Desc{descActions, descConnected, descLastPass, descExamined,
+var allDescs = []*prometheus.Desc{descActions, descClassify, descClassifyErrors, descDeferred, descConnected, descLastPass, descExamined,
 	descFailed, descGivenUp, descVanished, descPassDuration, descPasses, descReconnects,
 	descRuleErrors, descMatches}
 
@@ -452,6 +469,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 
 		perName(descActions, mm.actions)
+		perName(descClassify, mm.classified)
+		perName(descClassifyErrors, mm.classifyErrors)
+		counter(descDeferred, mm.deferred)
 		connected := 0.0
 		if mm.connected {
 			connected = 1

@@ -58,6 +58,11 @@ type PassSummary struct {
 	// maxAttempts times, now left alone. Vanished counts messages another
 	// client expunged before their actions ran.
 	Failed, GaveUp, Vanished int
+	// Classified and ClassifyErrors count, per classifier, the verdicts
+	// obtained and the calls that gave none. Deferred counts the messages
+	// left untouched for a later pass for want of a verdict.
+	Classified, ClassifyErrors map[string]int
+	Deferred                   int
 	// Elapsed is the wall time of the pass; Fetch and Act the parts spent
 	// fetching and evaluating, and carrying out the plan.
 	Elapsed, Fetch, Act time.Duration
@@ -77,7 +82,8 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		mailbox: mailbox,
 		log:     s.log.With(zap.String("mailbox", mailbox)),
 		rules:   e.config().Rules.For(s.acct.Name, mailbox),
-		sum:     &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}},
+		sum: &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{},
+			Classified: map[string]int{}, ClassifyErrors: map[string]int{}},
 	}
 	defer func() { p.sum.Elapsed = time.Since(start) }()
 	if p.rules.Len() == 0 {
@@ -125,8 +131,13 @@ type mailboxPass struct {
 	status  *imap.MailboxStatus // from SELECT (or EXAMINE)
 	now     time.Time           // "now" for the rules
 	journal *Journal            // left by an interrupted batch, or nil
-	retry   imap.SeqSet         // old messages to try again (st.Retry)
+	retry   imap.SeqSet         // old messages to try again (st.Retry and st.Deferred)
 	seen    map[uint32]bool     // which old messages the fetch returned
+
+	// undecided are the messages whose rules reached classify() without
+	// a verdict; deferred those still without one after asking.
+	undecided []undecided
+	deferred  []uint32
 }
 
 // prepare loads the state and opens the mailbox; idle is true when there is
@@ -141,7 +152,7 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		return false, err
 	}
 	p.full = e.opts.All || p.st.FullPass
-	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && !p.full && !p.rules.HasScopeAll()
+	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && len(p.st.Deferred) == 0 && !p.full && !p.rules.HasScopeAll()
 	if quiet && !p.watching && p.selected != p.server {
 		// A cron run over a mailbox with no new mail: one STATUS instead
 		// of a SELECT, which costs the server a sync of the whole mailbox.
@@ -213,6 +224,7 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 	for _, r := range p.st.Retry {
 		retry = append(retry, r.UIDs.Nums()...)
 	}
+	retry = append(retry, p.st.Deferred.Nums()...)
 	p.retry = imap.SeqSetFromNums(retry...)
 	return false, nil
 }
@@ -291,20 +303,14 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			msg.Header, msg.Raw = nil, data
 		}
 		res := p.rules.Evaluate(&msg, p.now)
-		if flagsKnown {
-			dropFlagNoops(&res, m.Flags)
-		}
 		sum.Examined++
-		for _, name := range res.Matched {
-			sum.Matched[name]++
+		if res.Need != "" {
+			// A rule reached classify(): decided after the fetch, on the
+			// whole message, with the verdict.
+			p.undecided = append(p.undecided, undecided{uid: m.UID, isNew: isNew})
+			return nil
 		}
-		for _, err := range res.Errors {
-			sum.Errors++
-			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
-		}
-		if res.HasActions() {
-			builder.Add(decide(m.UID, data, res, e.opts.DryRun))
-		}
+		p.record(m.UID, data, m.Flags, flagsKnown, res, builder)
 		return nil
 	}
 	// A long UID set (scattered sweep matches) is fetched in pieces so no
@@ -314,8 +320,30 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.server, err))
 		}
 	}
+	if err := p.decideUndecided(ctx, builder, items); err != nil {
+		return nil, 0, err
+	}
 	sum.Fetch = time.Since(fetchStart)
 	return builder.Plan(), maxUID, nil
+}
+
+// record counts what the rules decided for one message and adds its
+// actions to the plan. fetched is the header block or the whole message;
+// flags are the message's flags when flagsKnown.
+func (p *mailboxPass) record(uid uint32, fetched []byte, flags []string, flagsKnown bool, res rules.Result, builder *actions.Builder) {
+	if flagsKnown {
+		dropFlagNoops(&res, flags)
+	}
+	for _, name := range res.Matched {
+		p.sum.Matched[name]++
+	}
+	for _, err := range res.Errors {
+		p.sum.Errors++
+		p.log.Warn("rule failed on a message", zap.Uint32("uid", uid), zap.Error(err))
+	}
+	if res.HasActions() {
+		builder.Add(decide(uid, fetched, res, p.e.opts.DryRun))
+	}
 }
 
 // act carries out the plan, journaled when it copies, and records the
@@ -388,8 +416,12 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		p.sum.Act = time.Since(start)
 	}
 	retry := p.nextRetry(report)
-	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 {
-		st.HighestUID, st.Pending, st.FullPass, st.Retry = max(st.HighestUID, maxUID), nil, false, retry
+	deferred := imap.SeqSetFromNums(p.deferred...)
+	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 ||
+		len(st.Deferred) > 0 || len(deferred) > 0 {
+		// Deferred messages (no verdict) stay out of HighestUID's
+		// meaning: they are evaluated again until decided, without limit.
+		st.HighestUID, st.Pending, st.FullPass, st.Retry, st.Deferred = max(st.HighestUID, maxUID), nil, false, retry, deferred
 		if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
 			return err
 		}
@@ -459,6 +491,7 @@ func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
 		zap.Int("rule_errors", sum.Errors),
 		zap.Int("failed", sum.Failed),
 		zap.Int("vanished", sum.Vanished),
+		zap.Int("deferred", sum.Deferred),
 		zap.Duration("elapsed", sum.Elapsed),
 		zap.Duration("fetch", sum.Fetch),
 		zap.Duration("act", sum.Act))

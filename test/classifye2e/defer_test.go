@@ -1,0 +1,93 @@
+package classifye2e
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// classifyRules call the classifier only for subjects marked [ext]; the
+// second rule applies to every message, so a deferred message shows that
+// no rule acted on it.
+var classifyRules = []rules.Spec{
+	{Name: "spam", When: `subject startsWith "[ext]" && classify("words").spam`, Move: "Junk"},
+	{Name: "checked", When: `true`, Flag: []string{"$Checked"}},
+}
+
+// TestUnavailableClassifierDefers: with the classifier down, the messages
+// whose rules reach it stay where they are, untouched by any rule, the
+// run reports them, and the next pass, with the classifier back, files
+// them; messages decided without it are handled once.
+func TestUnavailableClassifierDefers(t *testing.T) {
+	words := newWords("words", "viagra", "lottery")
+	w := newWorld(t, classifyRules, nil, words)
+	if err := w.run(nil); err != nil { // first pass: the baseline
+		t.Fatalf("first run = %v", err)
+	}
+	w.appendTo("INBOX",
+		mail{"ext-spam@x", "[ext] you won", "lottery viagra now"},
+		mail{"ext-ham@x", "[ext] meeting", "see you at noon"},
+		mail{"internal@x", "lottery pool at work", "viagra jokes aside"},
+	)
+
+	words.down.Store(true)
+	metrics := engine.NewMetrics()
+	err := w.run(metrics)
+	if err == nil || !strings.Contains(err.Error(), "2 messages left untouched") {
+		t.Fatalf("run with the classifier down = %v, want an error about 2 deferred messages", err)
+	}
+	want := "INBOX: ext-ham@x[] ext-spam@x[] internal@x[$Checked]"
+	if got := w.snapshot(); got != want {
+		t.Fatalf("after a run with the classifier down:\n%s\nwant:\n%s", got, want)
+	}
+	if n := words.calls.Load(); n != 2 {
+		t.Fatalf("classifier calls = %d, want 2 (internal@x is decided without it)", n)
+	}
+	st, _, err := w.store.Get("test", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Deferred.String(); got != "1:2" || st.HighestUID != 3 {
+		t.Fatalf("state = highest %d, deferred %q; want 3 and 1:2", st.HighestUID, got)
+	}
+	var b bytes.Buffer
+	metrics.WriteTo(&b)
+	for _, line := range []string{
+		`mailrules_classify_errors_total{account="test",classifier="words",mailbox="INBOX"} 2`,
+		`mailrules_messages_deferred_total{account="test",mailbox="INBOX"} 2`,
+	} {
+		if !strings.Contains(b.String(), line) {
+			t.Errorf("metrics lack %s:\n%s", line, b.String())
+		}
+	}
+
+	words.down.Store(false)
+	words.calls.Store(0)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run with the classifier back = %v", err)
+	}
+	want = "INBOX: ext-ham@x[$Checked] internal@x[$Checked]\nJunk: ext-spam@x[]" // the move ends processing before "checked"
+	if got := w.snapshot(); got != want {
+		t.Fatalf("after the classifier came back:\n%s\nwant:\n%s", got, want)
+	}
+	if n := words.calls.Load(); n != 2 {
+		t.Fatalf("classifier calls = %d, want 2 (the two deferred messages)", n)
+	}
+	if st, _, _ := w.store.Get("test", "INBOX"); len(st.Deferred) != 0 {
+		t.Fatalf("deferred after success = %v, want none", st.Deferred)
+	}
+
+	words.calls.Store(0)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("third run = %v", err)
+	}
+	if got := w.snapshot(); got != want {
+		t.Fatalf("a third run changed something:\n%s\nwant:\n%s", got, want)
+	}
+	if n := words.calls.Load(); n != 0 {
+		t.Fatalf("classifier calls in a pass with nothing new = %d, want 0", n)
+	}
+}

@@ -143,6 +143,15 @@ func (ex *executor) learn(dest string, data *imap.CopyData) {
 		ex.report.Dests = make(map[string]DestMark)
 	}
 	ex.report.Dests[dest] = ex.report.Dests[dest].Merge(DestMark{UIDValidity: data.UIDValidity, UIDNext: top + 1})
+	if ex.report.Placed == nil {
+		ex.report.Placed = make(map[string]Placed)
+	}
+	p := ex.report.Placed[dest]
+	if p.UIDValidity != data.UIDValidity {
+		p = Placed{UIDValidity: data.UIDValidity}
+	}
+	p.UIDs = imap.SeqSetFromNums(append(p.UIDs.Nums(), data.DestUIDs.Nums()...)...)
+	ex.report.Placed[dest] = p
 }
 
 // Merge returns the later of two marks of one destination: newer's, with

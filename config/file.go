@@ -38,6 +38,7 @@ type fileAccount struct {
 	IdleRestart   string         `toml:"idle_restart"`
 	Timeout       string         `toml:"timeout"`
 	Subscribe     bool           `toml:"subscribe"`
+	Learn         toml.Primitive `toml:"learn"`
 }
 
 type fileSecret struct {

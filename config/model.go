@@ -55,8 +55,11 @@ type Account struct {
 	// before giving up on the command and the connection; the loader sets
 	// it, DefaultTimeout when the file does not.
 	Timeout   time.Duration
-	Subscribe bool          // subscribe to mailboxes the rules create
-	Pos       diag.Position // where the [[account]] starts
+	Subscribe bool // subscribe to mailboxes the rules create
+	// Learn, when set, teaches classifiers from the user's moves into and
+	// out of the junk folder ([account.learn]).
+	Learn *Learn
+	Pos   diag.Position // where the [[account]] starts
 }
 
 // Defaults and limits for account settings.

@@ -30,6 +30,16 @@ const classifyBatch = 32
 // each classifier bounds its own further (its concurrency setting).
 const classifyConcurrency = 8
 
+// deferredRetryInterval is how soon watch passes over a quiet mailbox again
+// while messages in it wait for a classifier's verdict.
+const deferredRetryInterval = 2 * time.Minute
+
+// waiting reports whether messages of the mailbox wait for a verdict.
+func (e *Engine) waiting(account, mailbox string) bool {
+	st, ok, err := e.store.Get(account, mailbox)
+	return err == nil && ok && len(st.Deferred) > 0
+}
+
 // undecided is a message whose evaluation needs a verdict.
 type undecided struct {
 	uid   uint32

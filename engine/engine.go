@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 )
 
 // Options changes how the engine runs. A nil *Options is the zero value.
@@ -185,7 +187,16 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			return fmt.Errorf("account %q: %w", acct.Name, err)
 		}
 	}
-	for _, mailbox := range acct.Mailboxes {
+	// A ham folder learns before its rules run, so that a message the
+	// user took out of Junk is learned as ham before a rule looks at it;
+	// learn folders no rule pass looks at come last.
+	mailboxes := append([]string{}, acct.Mailboxes...)
+	for _, mb := range acct.Learn.Mailboxes() {
+		if !slices.ContainsFunc(mailboxes, func(m string) bool { return imap.MailboxEqual(m, mb) }) {
+			mailboxes = append(mailboxes, mb)
+		}
+	}
+	for i, mailbox := range mailboxes {
 		if ctx.Err() != nil {
 			log.Info("stopping before next mailbox", zap.String("mailbox", mailbox))
 			break
@@ -195,6 +206,19 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			if s, err = e.connect(ctx, acct); err != nil {
 				return fmt.Errorf("account %q: %w", acct.Name, err)
 			}
+		}
+		if s.isLearnFolder(mailbox) && !e.opts.All {
+			if err := s.learnAndReport(ctx, mailbox); err != nil {
+				errs = append(errs, err)
+				if s.broken() {
+					s.close()
+					s = nil
+				}
+				continue
+			}
+		}
+		if i >= len(acct.Mailboxes) {
+			continue // a learn folder only
 		}
 		sum, err := s.pass(ctx, mailbox)
 		if err != nil {

@@ -63,6 +63,8 @@ type mailboxMetrics struct {
 	failed, gaveUp, vanished uint64
 	reconnects               uint64
 	deferred                 uint64
+	learned                  map[string]uint64 // lessons taken, per class
+	learnErrors              uint64
 	matches                  map[string]uint64 // per rule
 	classified               map[string]uint64 // verdicts, per classifier
 	classifyErrors           map[string]uint64 // calls without a verdict, per classifier
@@ -112,7 +114,7 @@ func (m *Metrics) get(account, mailbox string) *mailboxMetrics {
 	mm := m.mailboxes[k]
 	if mm == nil {
 		mm = &mailboxMetrics{matches: map[string]uint64{}, actions: map[string]uint64{},
-			classified: map[string]uint64{}, classifyErrors: map[string]uint64{}}
+			classified: map[string]uint64{}, classifyErrors: map[string]uint64{}, learned: map[string]uint64{}}
 		m.mailboxes[k] = mm
 	}
 	return mm
@@ -196,6 +198,20 @@ func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err err
 	}
 	mm.durations[i]++
 	mm.durationSum += secs
+}
+
+// observeLearn records what learning did in a mailbox.
+func (m *Metrics) observeLearn(sum *LearnSummary) {
+	if m == nil || sum == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mm := m.get(sum.Account, sum.Mailbox)
+	if sum.Learned > 0 {
+		mm.learned[sum.Class.String()] += uint64(sum.Learned)
+	}
+	mm.learnErrors += uint64(sum.Failed)
 }
 
 // setConnected records that the mailbox's connection came up or went down
@@ -401,6 +417,10 @@ var (
 		"Verdicts a classifier gave on messages, per classifier.", "classifier")
 	descClassifyErrors = newDesc("mailrules_classify_errors_total",
 		"Classifier calls that gave no verdict (unreachable, timeout, garbage), per classifier; the message is deferred.", "classifier")
+	descLearned = newDesc("mailrules_learned_total",
+		"Lessons classifiers took from the user's moves, per class (spam or ham).", "class")
+	descLearnErrors = newDesc("mailrules_learn_errors_total",
+		"Lessons a classifier could not take; the message is looked at again on the next pass.")
 	descDeferred = newDesc("mailrules_messages_deferred_total",
 		"Messages left untouched for a later pass because a classifier gave no verdict.")
 	descConnected = newDesc("mailrules_connected",
@@ -427,7 +447,7 @@ var (
 		"Messages whose rule condition held, per rule.", "rule")
 )
 
-var allDescs = []*prometheus.Desc{descActions, descClassify, descClassifyErrors, descDeferred, descConnected, descLastPass, descExamined,
+var allDescs = []*prometheus.Desc{descActions, descClassify, descClassifyErrors, descDeferred, descLearned, descLearnErrors, descConnected, descLastPass, descExamined,
 	descFailed, descGivenUp, descVanished, descPassDuration, descPasses, descReconnects,
 	descRuleErrors, descMatches}
 
@@ -472,6 +492,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		perName(descClassify, mm.classified)
 		perName(descClassifyErrors, mm.classifyErrors)
 		counter(descDeferred, mm.deferred)
+		perName(descLearned, mm.learned)
+		counter(descLearnErrors, mm.learnErrors)
 		connected := 0.0
 		if mm.connected {
 			connected = 1

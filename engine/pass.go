@@ -409,6 +409,9 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 			return p.note(fmt.Errorf("carry out plan for %q: %w", p.server, err))
 		}
 		learnDests(st, report.Dests)
+		if err := p.recordPlaced(ctx, report); err != nil {
+			return err
+		}
 		for kind, n := range report.Messages() {
 			p.sum.Actions[kind] += n
 		}

@@ -92,6 +92,14 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	first := true
 	for {
 		changed.Store(false)
+		if s.isLearnFolder(mailbox) && !e.opts.All {
+			if _, err := s.learnNew(ctx, mailbox); err != nil {
+				if s.broken() {
+					return err
+				}
+				s.log.Error("learning failed", zap.String("mailbox", mailbox), zap.Error(err))
+			}
+		}
 		if _, err := s.pass(ctx, mailbox); err != nil {
 			return err
 		}
@@ -107,6 +115,10 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 		waitCtx, stopWaiting := ctx, context.CancelFunc(func() {})
 		if e.config().Rules.For(acct.Name, mailbox).HasScopeAll() {
 			waitCtx, stopWaiting = context.WithTimeout(ctx, sweepInterval(acct))
+		} else if e.waiting(acct.Name, mailbox) {
+			// Messages wait for a classifier's verdict: try again soon,
+			// not only when mail arrives.
+			waitCtx, stopWaiting = context.WithTimeout(ctx, deferredRetryInterval)
 		}
 		err := s.wait(waitCtx, mailbox, &changed)
 		stopWaiting()

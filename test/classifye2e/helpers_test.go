@@ -235,3 +235,16 @@ func (w *world) snapshot() string {
 	c.Logout(ctx)
 	return strings.Join(lines, "\n")
 }
+
+func nopLogger() *zap.Logger { return zap.NewNop() }
+
+func (w *world) create(mailbox string) {
+	w.t.Helper()
+	c := w.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := c.Create(ctx, mailbox); err != nil {
+		w.t.Fatalf("Create(%q) = %v", mailbox, err)
+	}
+	c.Logout(ctx)
+}

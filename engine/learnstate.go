@@ -1,0 +1,222 @@
+// What learning remembers in the state database: per account and
+// mailbox, how far new arrivals were looked at; per destination, the
+// messages mailrules put there itself; per message, what it was learned
+// as and whether it was seen in the junk folder.
+
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/classify"
+	"github.com/mailrules/mailrules/imap"
+)
+
+var (
+	// learnBucket holds one LearnState per account and mailbox.
+	learnBucket = []byte("learn")
+	// placedBucket holds, per account and destination (server name), the
+	// actions.Placed of mailrules' own copies and moves there.
+	placedBucket = []byte("placed")
+	// learnedBucket holds one key per message (Message-ID, or a hash of
+	// the message) and account: "learned as CLASS by CLASSIFIER" and "was
+	// in the junk folder", each with the time it was recorded.
+	learnedBucket = []byte("learned")
+)
+
+// LearnState is how far learning has looked at a mailbox's new arrivals.
+type LearnState struct {
+	UIDValidity uint32 `json:"uidvalidity"`
+	// HighestUID is the highest UID looked at; messages above it are new.
+	HighestUID uint32 `json:"highest_uid"`
+	// Retry are messages at or below HighestUID whose learning failed (a
+	// classifier unavailable): looked at again on the next passes.
+	Retry imap.SeqSet `json:"retry,omitempty"`
+}
+
+// learnKey is the key of a mailbox's LearnState.
+func learnKey(account, mailbox string) []byte { return stateKey(account, mailbox) }
+
+// GetLearn returns the learn state of a mailbox; ok is false when none was
+// recorded.
+func (s *Store) GetLearn(account, mailbox string) (st LearnState, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(learnBucket)
+		if b == nil {
+			return nil
+		}
+		v := b.Get(learnKey(account, mailbox))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &st)
+	})
+	if err != nil {
+		return LearnState{}, false, fmt.Errorf("read learn state of %s/%s: %w", account, mailbox, err)
+	}
+	return st, ok, nil
+}
+
+// PutLearn records the learn state of a mailbox.
+func (s *Store) PutLearn(account, mailbox string, st LearnState) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode learn state of %s/%s: %w", account, mailbox, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(learnBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put(learnKey(account, mailbox), v)
+	})
+	if err != nil {
+		return fmt.Errorf("write learn state of %s/%s: %w", account, mailbox, err)
+	}
+	return nil
+}
+
+// AddPlaced records that mailrules put messages into dest (a server
+// mailbox name) with these UIDs. A different UIDVALIDITY replaces what was
+// recorded.
+func (s *Store) AddPlaced(account, dest string, p actions.Placed) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(placedBucket)
+		if err != nil {
+			return err
+		}
+		key := stateKey(account, dest)
+		var old actions.Placed
+		if v := b.Get(key); v != nil {
+			if err := json.Unmarshal(v, &old); err != nil {
+				return err
+			}
+		}
+		if old.UIDValidity == p.UIDValidity {
+			p.UIDs = imap.SeqSetFromNums(append(old.UIDs.Nums(), p.UIDs.Nums()...)...)
+		}
+		v, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, v)
+	})
+	if err != nil {
+		return fmt.Errorf("record the messages put into %s/%s: %w", account, dest, err)
+	}
+	return nil
+}
+
+// Placed returns what mailrules put into dest (a server mailbox name).
+func (s *Store) Placed(account, dest string) (actions.Placed, error) {
+	var p actions.Placed
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(placedBucket)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get(stateKey(account, dest)); v != nil {
+			return json.Unmarshal(v, &p)
+		}
+		return nil
+	})
+	if err != nil {
+		return p, fmt.Errorf("read the messages put into %s/%s: %w", account, dest, err)
+	}
+	return p, nil
+}
+
+// DropPlaced forgets the placed UIDs at or below upTo: learning has looked
+// at them.
+func (s *Store) DropPlaced(account, dest string, uidValidity, upTo uint32) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(placedBucket)
+		if b == nil {
+			return nil
+		}
+		key := stateKey(account, dest)
+		v := b.Get(key)
+		if v == nil {
+			return nil
+		}
+		var p actions.Placed
+		if err := json.Unmarshal(v, &p); err != nil {
+			return err
+		}
+		if p.UIDValidity != uidValidity {
+			return nil
+		}
+		var keep []uint32
+		for uid := range p.UIDs.All() {
+			if uid > upTo {
+				keep = append(keep, uid)
+			}
+		}
+		if len(keep) == 0 {
+			return b.Delete(key)
+		}
+		p.UIDs = imap.SeqSetFromNums(keep...)
+		nv, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, nv)
+	})
+	if err != nil {
+		return fmt.Errorf("prune the messages put into %s/%s: %w", account, dest, err)
+	}
+	return nil
+}
+
+// learnedKey is the key of one fact about a message: "spam/rspamd",
+// "ham/rspamd" or "junk".
+func learnedKey(account, msgKey, fact string) []byte {
+	return []byte(account + "\x00" + msgKey + "\x00" + fact)
+}
+
+func learnedFact(c classify.Class, classifier string) string { return c.String() + "/" + classifier }
+
+// junkFact marks a message that was seen in the junk folder.
+const junkFact = "junk"
+
+// HasLearned reports whether a fact about a message was recorded.
+func (s *Store) HasLearned(account, msgKey, fact string) (bool, error) {
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(learnedBucket); b != nil {
+			ok = b.Get(learnedKey(account, msgKey, fact)) != nil
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("read what was learned: %w", err)
+	}
+	return ok, nil
+}
+
+// RecordLearned records facts about a message, durably.
+func (s *Store) RecordLearned(account, msgKey string, facts ...string) error {
+	now, _ := time.Now().UTC().MarshalText()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(learnedBucket)
+		if err != nil {
+			return err
+		}
+		for _, f := range facts {
+			if err := b.Put(learnedKey(account, msgKey, f), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record what was learned: %w", err)
+	}
+	return nil
+}

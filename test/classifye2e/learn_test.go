@@ -1,0 +1,152 @@
+package classifye2e
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mailrules/mailrules/classify"
+	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/engine"
+	"github.com/mailrules/mailrules/imap"
+	"github.com/mailrules/mailrules/rules"
+)
+
+// moveByID moves the message with Message-ID id from one mailbox to
+// another, as the user's mail client would.
+func (w *world) moveByID(from, to, id string) {
+	w.t.Helper()
+	c := w.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Select(ctx, from, nil); err != nil {
+		w.t.Fatalf("Select(%q) = %v", from, err)
+	}
+	crit := imap.Header("Message-ID", id)
+	uids, err := c.UIDSearch(ctx, &crit)
+	if err != nil || len(uids) != 1 {
+		w.t.Fatalf("UIDSearch(Message-ID %s) in %q = %v, %v; want one", id, from, uids, err)
+	}
+	if _, err := c.UIDMove(ctx, imap.SeqSetFromNums(uids...), to); err != nil {
+		w.t.Fatalf("UIDMove(%s, %q) = %v", id, to, err)
+	}
+	c.Logout(ctx)
+}
+
+func (w *world) learned(words *wordsClassifier) [2]int {
+	return [2]int{words.learnedCount(classify.Spam), words.learnedCount(classify.Ham)}
+}
+
+// TestLearnFromUserMoves: what the user moves into Junk is learned as
+// spam, what the user takes out of it into a ham folder as ham, each once;
+// what mailrules filed into Junk itself is not learned; a rescued message
+// is flagged $NotJunk so the spam rule leaves it alone.
+func TestLearnFromUserMoves(t *testing.T) {
+	words := newWords("words", "viagra", "lottery")
+	specs := []rules.Spec{{Name: "spam", When: `!hasFlag("$NotJunk") && classify("words").spam`, Move: "Junk"}}
+	w := newWorld(t, specs, nil, words)
+	w.cfg.Accounts[0].Learn = &config.Learn{Junk: "Junk", Ham: []string{"INBOX", "Archive"}, Classifiers: []string{"words"}}
+	if err := w.run(nil); err != nil {
+		t.Fatalf("first run = %v", err)
+	}
+	w.appendTo("INBOX",
+		mail{"spam1@x", "you won", "lottery viagra"},
+		mail{"ham1@x", "hello", "lunch?"},
+		mail{"ham2@x", "quarterly figures", "attached"},
+	)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("second run = %v", err)
+	}
+	if got, want := w.snapshot(), "INBOX: ham1@x[] ham2@x[]\nJunk: spam1@x[]"; got != want {
+		t.Fatalf("after filing:\n%s\nwant:\n%s", got, want)
+	}
+	if got := w.learned(words); got != [2]int{0, 0} {
+		t.Fatalf("learned (spam, ham) = %v after mailrules' own filing, want none", got)
+	}
+
+	// The user disagrees twice.
+	w.moveByID("INBOX", "Junk", "ham2@x")
+	w.moveByID("Junk", "INBOX", "spam1@x")
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run after the user's moves = %v", err)
+	}
+	if got := w.learned(words); got != [2]int{1, 1} {
+		t.Fatalf("learned (spam, ham) = %v, want (1, 1)", got)
+	}
+	if got, want := w.snapshot(), "INBOX: ham1@x[] spam1@x[$NotJunk]\nJunk: ham2@x[]"; got != want {
+		t.Fatalf("after the user's moves:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Reruns teach nothing twice.
+	for i := 0; i < 2; i++ {
+		if err := w.run(nil); err != nil {
+			t.Fatalf("rerun = %v", err)
+		}
+	}
+	if got := w.learned(words); got != [2]int{1, 1} {
+		t.Fatalf("learned (spam, ham) after reruns = %v, want still (1, 1)", got)
+	}
+
+	// mailrules learn: a dry run counts, then the real one teaches what
+	// was never taught (ham1), and nothing else.
+	dry := w.opts
+	dry.DryRun = true
+	sums, err := engine.New(w.cfg, w.store, nopLogger(), &dry).Learn(context.Background())
+	if err != nil {
+		t.Fatalf("Learn (dry run) = %v", err)
+	}
+	if got := total(sums); got != [3]int{1, 2, 0} {
+		t.Fatalf("Learn (dry run) learned, already, failed = %v, want 1, 2, 0", got)
+	}
+	if got := w.learned(words); got != [2]int{1, 1} {
+		t.Fatalf("a dry run taught: learned = %v", got)
+	}
+	sums, err = engine.New(w.cfg, w.store, nopLogger(), &w.opts).Learn(context.Background())
+	if err != nil || total(sums) != [3]int{1, 2, 0} {
+		t.Fatalf("Learn = %v, %v; want 1 learned, 2 already", total(sums), err)
+	}
+	if got := w.learned(words); got != [2]int{1, 2} {
+		t.Fatalf("learned (spam, ham) after mailrules learn = %v, want (1, 2)", got)
+	}
+	sums, err = engine.New(w.cfg, w.store, nopLogger(), &w.opts).Learn(context.Background())
+	if err != nil || total(sums) != [3]int{0, 3, 0} {
+		t.Fatalf("second Learn = %v, %v; want 0 learned, 3 already", total(sums), err)
+	}
+}
+
+// TestLearnUnavailableRetries: a lesson the classifier cannot take is
+// given on a later pass, once.
+func TestLearnUnavailableRetries(t *testing.T) {
+	words := newWords("words")
+	w := newWorld(t, []rules.Spec{{Name: "nothing", When: `false`, Stop: true}}, nil, words)
+	w.cfg.Accounts[0].Learn = &config.Learn{Junk: "Junk", Classifiers: []string{"words"}}
+	if err := w.run(nil); err != nil {
+		t.Fatalf("first run = %v", err)
+	}
+	w.create("Junk")
+	w.appendTo("INBOX", mail{"s@x", "buy", "now"})
+	w.moveByID("INBOX", "Junk", "s@x")
+	words.down.Store(true)
+	if err := w.run(nil); err == nil {
+		t.Fatalf("run with the classifier down = nil, want an error about the failed lesson")
+	}
+	words.down.Store(false)
+	for i := 0; i < 2; i++ {
+		if err := w.run(nil); err != nil {
+			t.Fatalf("run %d with the classifier back = %v", i, err)
+		}
+	}
+	if got := w.learned(words); got != [2]int{1, 0} {
+		t.Fatalf("learned (spam, ham) = %v, want (1, 0)", got)
+	}
+}
+
+func total(sums []*engine.LearnSummary) [3]int {
+	var t [3]int
+	for _, s := range sums {
+		t[0] += s.Learned
+		t[1] += s.Already
+		t[2] += s.Failed
+	}
+	return t
+}

@@ -78,7 +78,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 				}
 			}
 			fmt.Fprintln(stdout)
+			describeClassifiers(stdout, set)
 		}
+	}
+	for _, a := range cfg.Accounts {
+		describeLearn(stdout, a)
 	}
 	return exitOK
 }

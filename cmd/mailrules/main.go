@@ -8,6 +8,7 @@
 //	mailrules check   [-c FILE]                  validate the configuration and rules
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
+//	mailrules learn   [-c FILE] [--dry-run]      teach the classifiers from Junk (spam) and the ham folders
 //	mailrules auth    [-c FILE] ACCOUNT          sign in with OAuth 2.0 and store the refresh token
 //	mailrules status  [-c FILE] [--json]         the last passes and what is pending, per mailbox
 //	mailrules completion bash|zsh|fish           print a shell completion script
@@ -115,6 +116,22 @@ func commandTable() []command {
 				"treated as new mail. Flags may follow the messages.",
 			flags: func(fs *flag.FlagSet) { testFlags(fs) },
 			run:   cmdTest,
+		},
+		{
+			name:    "learn",
+			summary: "teach the classifiers from what Junk (spam) and the ham folders hold now",
+			doc: "For every account with a learn table, teach its classifiers every message in its junk folder " +
+				"as spam and every message in its ham folders as ham (like isbg --teachonly), then print how many " +
+				"lessons were taken, given before, failed and skipped (over the classifier's max_size), per " +
+				"mailbox, counted per message and classifier. A lesson is recorded in the state database once " +
+				"the classifier took it and never given again, by learn, run or watch; a message is known by its " +
+				"Message-ID, or by a hash of it when it has none. With --dry-run nothing is taught or recorded " +
+				"and the counts say what would be.\n\n" +
+				"run and watch learn from the user's moves as they happen: a message the user moves into the " +
+				"junk folder is learned as spam (those mailrules filed there itself are not), one the user moves " +
+				"out of it into a ham folder as ham, and it is flagged $NotJunk.",
+			flags: func(fs *flag.FlagSet) { learnFlags(fs) },
+			run:   func(args []string, _ io.Reader, _, _ io.Writer) int { return cmdLearn(args) },
 		},
 		{
 			name:     "auth",

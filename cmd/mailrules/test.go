@@ -38,6 +38,11 @@ type testReport struct {
 	Final       *finalReport `json:"final"`
 	Actions     string       `json:"actions"`
 	Errors      []string     `json:"errors,omitempty"`
+	// Verdicts are the classifiers' answers the rules asked for.
+	Verdicts []verdictReport `json:"verdicts,omitempty"`
+	// Undecided, when set, is why no action is decided: a classifier a
+	// rule reached gave no verdict (a pass leaves such a message alone).
+	Undecided string `json:"undecided,omitempty"`
 }
 
 type finalReport struct {
@@ -103,6 +108,11 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	set := cfg.Rules.For(acct, mb)
+	classifiers, err := newClassifiers(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+		return exitConfig
+	}
 
 	var msgs []localMessage
 	failed := false
@@ -120,8 +130,17 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		m := &msgs[i]
 		m.msg.Account, m.msg.Mailbox = acct, mb
 		m.msg.UID = uint32(i + 1)
-		res := set.Evaluate(&m.msg, now)
-		reports = append(reports, makeReport(m, res))
+		res, verdicts, cerr := evaluateClassified(set, &m.msg, now, classifiers)
+		r := makeReport(m, res)
+		for _, v := range verdicts {
+			r.Verdicts = append(r.Verdicts, makeVerdictReport(v))
+		}
+		if cerr != nil {
+			r.Undecided = cerr.Error()
+			r.Actions = "undecided: left where it is"
+			failed = true
+		}
+		reports = append(reports, r)
 		if len(res.Errors) > 0 {
 			failed = true
 		}
@@ -210,6 +229,13 @@ func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testRe
 	}
 	tw.Flush()
 	for _, r := range reports {
+		for _, v := range r.Verdicts {
+			fmt.Fprintf(w, "%s: %s\n", esc(r.Message), esc(v.String()))
+		}
+		if r.Undecided != "" {
+			fmt.Fprintf(w, "%s: no verdict, so no rule acts on it (a pass leaves it where it is and tries again later): %s\n",
+				esc(r.Message), esc(r.Undecided))
+		}
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "%s: error: %s\n", esc(r.Message), esc(e))
 		}

@@ -113,6 +113,9 @@ type MailboxStatus struct {
 	Pending *PendingStatus `json:"pending,omitempty"`
 	// Retry lists the messages to try again.
 	Retry []RetryStatus `json:"retry,omitempty"`
+	// Deferred are the messages (an IMAP sequence set) that wait for a
+	// classifier's verdict; every pass tries them again.
+	Deferred string `json:"deferred,omitempty"`
 	// FullPass is set while a run --all has not completed.
 	FullPass bool `json:"full_pass,omitempty"`
 	// Updated is when the state was last written.
@@ -157,6 +160,9 @@ func mailboxStatus(account, mailbox string, st *MailboxState, lp *LastPass) Mail
 	}
 	for _, r := range st.Retry {
 		ms.Retry = append(ms.Retry, RetryStatus{UIDs: r.UIDs.String(), Attempts: r.Attempts, Error: r.Error})
+	}
+	if len(st.Deferred) > 0 {
+		ms.Deferred = st.Deferred.String()
 	}
 	return ms
 }

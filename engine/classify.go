@@ -125,7 +125,7 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 		if err != nil {
 			return p.note(fmt.Errorf("fetch whole messages to classify from %q: %w", p.server, err))
 		}
-		p.classifyHeld(ctx, builder, held)
+		p.classifyHeld(ctx, builder, held, slices.Contains(whole, imap.FetchFlags))
 	}
 	return nil
 }
@@ -136,8 +136,8 @@ func isBodySection(it imap.FetchItem) bool {
 
 // classifyHeld evaluates held messages, classifying them with each
 // classifier a rule reaches until every one is decided or has no verdict
-// to be had.
-func (p *mailboxPass) classifyHeld(ctx context.Context, builder *actions.Builder, held []*heldMessage) {
+// to be had. flagsKnown says whether the messages' flags were fetched.
+func (p *mailboxPass) classifyHeld(ctx context.Context, builder *actions.Builder, held []*heldMessage, flagsKnown bool) {
 	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
 	pending := held
 	// Each round adds one verdict to every message still pending, so the
@@ -154,7 +154,7 @@ func (p *mailboxPass) classifyHeld(ctx context.Context, builder *actions.Builder
 			msg.Header, msg.Raw, msg.Verdicts = nil, h.raw, h.verdicts
 			res := p.rules.Evaluate(&msg, p.now)
 			if res.Need == "" {
-				p.record(h.uid, h.raw, h.flags, true, res, builder)
+				p.record(h.uid, h.raw, h.flags, flagsKnown, res, builder)
 				continue
 			}
 			if _, asked := h.verdicts[res.Need]; asked {

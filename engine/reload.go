@@ -125,12 +125,14 @@ func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 	want := map[watchKey]*config.Account{}
 	var order []watchKey // cfg's order, for starting
 	for _, acct := range cfg.Accounts {
-		for _, mailbox := range acct.Mailboxes {
+		// The learn folders are watched too: learning from the user's
+		// moves is done by the watcher of the folder they arrive in.
+		for _, mailbox := range append(slices.Clone(acct.Mailboxes), acct.Learn.Mailboxes()...) {
 			k := watchKey{acct.Name, mailbox}
 			if _, dup := want[k]; dup {
 				continue
 			}
-			if cfg.Rules.For(acct.Name, mailbox).Len() == 0 {
+			if cfg.Rules.For(acct.Name, mailbox).Len() == 0 && !(acct.Learn.IsJunk(mailbox) || acct.Learn.IsHam(mailbox)) {
 				if initial {
 					e.log.Info("no rule applies; not watching", zap.String("account", acct.Name), zap.String("mailbox", mailbox))
 				}
@@ -255,6 +257,7 @@ var accountSettings = []accountSetting{
 	{"idle_restart", []string{"IdleRestart"}, equal(func(a *config.Account) any { return a.IdleRestart })},
 	{"timeout", []string{"Timeout"}, equal(func(a *config.Account) any { return a.Timeout })},
 	{"subscribe", []string{"Subscribe"}, equal(func(a *config.Account) bool { return a.Subscribe })},
+	{"learn", []string{"Learn"}, equal(func(a *config.Account) *config.Learn { return a.Learn })},
 }
 
 // notSettings are the config.Account fields that are not settings of a

@@ -110,6 +110,13 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 		uids = append(uids, u.uid)
 	}
 	slices.Sort(uids)
+	// The next batch is fetched while the classifiers work on this one:
+	// at most one classifyHeld runs at a time, and the fetch touches
+	// nothing it uses, so two batches are in memory at the most.
+	flagsKnown := slices.Contains(whole, imap.FetchFlags)
+	classifying := make(chan struct{})
+	close(classifying)
+	defer func() { <-classifying }()
 	for start := 0; start < len(uids); start += classifyBatch {
 		batch := uids[start:min(start+classifyBatch, len(uids))]
 		var held []*heldMessage
@@ -125,7 +132,13 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 		if err != nil {
 			return p.note(fmt.Errorf("fetch whole messages to classify from %q: %w", p.server, err))
 		}
-		p.classifyHeld(ctx, builder, held, slices.Contains(whole, imap.FetchFlags))
+		<-classifying
+		done := make(chan struct{})
+		classifying = done
+		go func() {
+			defer close(done)
+			p.classifyHeld(ctx, builder, held, flagsKnown)
+		}()
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package classifye2e
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -89,5 +90,42 @@ func TestUnavailableClassifierDefers(t *testing.T) {
 	}
 	if n := words.calls.Load(); n != 0 {
 		t.Fatalf("classifier calls in a pass with nothing new = %d, want 0", n)
+	}
+}
+
+// TestClassifyManyBatches files more messages than one batch of the
+// whole-message fetch holds, so that fetching and classifying overlap.
+func TestClassifyManyBatches(t *testing.T) {
+	words := newWords("words", "lottery")
+	w := newWorld(t, []rules.Spec{{Name: "spam", When: `classify("words").spam`, Move: "Junk"}}, nil, words)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("first run = %v", err)
+	}
+	var msgs []mail
+	wantInbox, wantJunk := 0, 0
+	for i := 0; i < 75; i++ {
+		m := mail{fmt.Sprintf("m%02d@x", i), "hello", "nothing to see"}
+		if i%3 == 0 {
+			m.body = "win the lottery"
+			wantJunk++
+		} else {
+			wantInbox++
+		}
+		msgs = append(msgs, m)
+	}
+	w.appendTo("INBOX", msgs...)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	got := w.snapshot()
+	for _, line := range strings.Split(got, "\n") {
+		name, ids, _ := strings.Cut(line, ": ")
+		n := len(strings.Fields(ids))
+		if (name == "INBOX" && n != wantInbox) || (name == "Junk" && n != wantJunk) {
+			t.Fatalf("%s holds %d messages, want INBOX %d and Junk %d:\n%s", name, n, wantInbox, wantJunk, got)
+		}
+	}
+	if n := words.calls.Load(); n != 75 {
+		t.Fatalf("classifier calls = %d, want 75", n)
 	}
 }

@@ -198,6 +198,14 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 	if placed.UIDValidity != status.UIDValidity {
 		placed.UIDs = nil
 	}
+	// A batch of ours still copying or moving here (another mailbox's
+	// watcher, or an interrupted pass) may have put messages here that it
+	// has not recorded yet: those wait for the next pass.
+	holdFrom, hold, err := e.store.pendingInto(s.acct.Name, server, status.UIDValidity)
+	if err != nil {
+		return sum, err
+	}
+	var held []uint32
 
 	// Phase one: which messages, with their Message-IDs.
 	var cands []learnCandidate
@@ -209,6 +217,10 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 				return nil
 			}
 			maxUID = max(maxUID, m.UID)
+			if hold && !all && m.UID >= holdFrom && !placed.UIDs.Contains(m.UID) {
+				held = append(held, m.UID)
+				return nil
+			}
 			var hdr []byte
 			if len(m.Sections) > 0 {
 				hdr = m.Sections[0].Data
@@ -343,11 +355,14 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 			log.Warn("cannot flag messages taken out of Junk", zap.String("flag", NotJunkFlag), zap.Error(err))
 		}
 	}
-	st = LearnState{UIDValidity: status.UIDValidity, HighestUID: maxUID, Retry: imap.SeqSetFromNums(failed...)}
+	if len(held) > 0 {
+		log.Debug("holding back messages a batch of ours in flight may have put here", zap.Int("messages", len(held)))
+	}
+	st = LearnState{UIDValidity: status.UIDValidity, HighestUID: maxUID, Retry: imap.SeqSetFromNums(append(failed, held...)...)}
 	if err := e.store.PutLearn(s.acct.Name, mailbox, st); err != nil {
 		return sum, err
 	}
-	return sum, e.store.DropPlaced(s.acct.Name, server, status.UIDValidity, maxUID)
+	return sum, e.store.DropPlaced(s.acct.Name, server, status.UIDValidity, maxUID, st.Retry)
 }
 
 // needsLesson reports whether some classifier still has to learn the

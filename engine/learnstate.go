@@ -132,9 +132,9 @@ func (s *Store) Placed(account, dest string) (actions.Placed, error) {
 	return p, nil
 }
 
-// DropPlaced forgets the placed UIDs at or below upTo: learning has looked
-// at them.
-func (s *Store) DropPlaced(account, dest string, uidValidity, upTo uint32) error {
+// DropPlaced forgets the placed UIDs at or below upTo, except those in
+// keep: learning has looked at them.
+func (s *Store) DropPlaced(account, dest string, uidValidity, upTo uint32, keep imap.SeqSet) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(placedBucket)
 		if b == nil {
@@ -152,16 +152,16 @@ func (s *Store) DropPlaced(account, dest string, uidValidity, upTo uint32) error
 		if p.UIDValidity != uidValidity {
 			return nil
 		}
-		var keep []uint32
+		var left []uint32
 		for uid := range p.UIDs.All() {
-			if uid > upTo {
-				keep = append(keep, uid)
+			if uid > upTo || keep.Contains(uid) {
+				left = append(left, uid)
 			}
 		}
-		if len(keep) == 0 {
+		if len(left) == 0 {
 			return b.Delete(key)
 		}
-		p.UIDs = imap.SeqSetFromNums(keep...)
+		p.UIDs = imap.SeqSetFromNums(left...)
 		nv, err := json.Marshal(p)
 		if err != nil {
 			return err
@@ -219,4 +219,38 @@ func (s *Store) RecordLearned(account, msgKey string, facts ...string) error {
 		return fmt.Errorf("record what was learned: %w", err)
 	}
 	return nil
+}
+
+// pendingInto returns the lowest UID from which a batch of the account
+// that has not finished (a journal in some mailbox's state) may have put
+// messages into dest, a server mailbox name, under uidValidity; ok is
+// false when no batch in flight copies there. Until the batch is done
+// and has recorded what it put there, learning holds those UIDs back:
+// they may be mailrules' own.
+func (s *Store) pendingInto(account, dest string, uidValidity uint32) (from uint32, ok bool, err error) {
+	prefix := []byte(account + "\x00")
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(stateBucket).Cursor()
+		for k, v := c.Seek(prefix); k != nil && len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix); k, v = c.Next() {
+			var st MailboxState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return err
+			}
+			if st.Pending == nil {
+				continue
+			}
+			mark, copies := st.Pending.copyFloor(dest)
+			if !copies || (mark.UIDValidity != 0 && mark.UIDValidity != uidValidity) {
+				continue
+			}
+			if !ok || mark.UIDNext < from {
+				from, ok = max(mark.UIDNext, 1), true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("read the batches in flight of %s: %w", account, err)
+	}
+	return from, ok, nil
 }

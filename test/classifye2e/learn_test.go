@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/engine"
@@ -149,4 +150,46 @@ func total(sums []*engine.LearnSummary) [3]int {
 		t[2] += s.Failed
 	}
 	return t
+}
+
+// TestLearnHoldsBackPendingBatch: while a batch of ours that moves into
+// Junk has not finished (its journal is in the state, as after a crash or
+// while another watcher is at work), what arrived in Junk since it began
+// is not learned; once it is done, what it did not put there is.
+func TestLearnHoldsBackPendingBatch(t *testing.T) {
+	words := newWords("words")
+	w := newWorld(t, []rules.Spec{{Name: "nothing", When: `false`, Stop: true}}, nil, words)
+	w.cfg.Accounts[0].Learn = &config.Learn{Junk: "Junk", Classifiers: []string{"words"}}
+	w.create("Junk")
+	if err := w.run(nil); err != nil {
+		t.Fatalf("first run = %v", err)
+	}
+	st, _, err := w.store.Get("test", "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Pending = &engine.Journal{UIDValidity: st.UIDValidity, From: st.HighestUID + 1, HighestUID: st.HighestUID + 1,
+		Copies: map[string]actions.DestMark{"Junk": {UIDNext: 1}}}
+	if err := w.store.Put("test", "INBOX", st); err != nil {
+		t.Fatal(err)
+	}
+	w.appendTo("Junk", mail{"s@x", "buy", "now"})
+	// Only Junk is looked at (INBOX's pass would finish the batch).
+	w.cfg.Accounts[0].Mailboxes = []string{"Junk"}
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run with a batch in flight = %v", err)
+	}
+	if got := w.learned(words); got != [2]int{0, 0} {
+		t.Fatalf("learned (spam, ham) = %v while a batch into Junk was in flight, want none yet", got)
+	}
+	st.Pending = nil
+	if err := w.store.Put("test", "INBOX", st); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run after the batch = %v", err)
+	}
+	if got := w.learned(words); got != [2]int{1, 0} {
+		t.Fatalf("learned (spam, ham) = %v after the batch finished without putting it there, want (1, 0)", got)
+	}
 }

@@ -11,14 +11,16 @@ STATICCHECK := $(GOBIN)/staticcheck
 BIN         := bin/mailrules
 FUZZTIME    ?= 30s
 
-.PHONY: all build test unit lint fmt vet staticcheck fuzz bench gobench demo deps clean release man install uninstall
+.PHONY: all build test unit lint fmt vet staticcheck fuzz bench bench-classify gobench demo deps clean release man install uninstall
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mailrules
 
-## deps: install Dovecot (the test server) and staticcheck when missing;
+## deps: install Dovecot (the test server), rspamd with redis-server and
+## SpamAssassin's spamd (the classifiers test/rspamdtest and test/spamdtest
+## start) and staticcheck when missing;
 ## unpack Cyrus and Courier for test/cyrustest and test/couriertest (they
 ## conflict with dovecot-imapd as packages; see scripts/otherservers.sh).
 ## A failure there only warns: those tests then skip.
@@ -27,6 +29,15 @@ deps:
 		echo "installing dovecot-imapd"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@missing=; \
+	[ -x /usr/bin/rspamd ] || missing="$$missing rspamd"; \
+	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/spamd ] || missing="$$missing spamd"; \
+	[ -x /usr/bin/spamassassin ] || missing="$$missing spamassassin"; \
+	[ -z "$$missing" ] || { \
+		echo "installing$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; }
 	@sh scripts/otherservers.sh || echo "warning: scripts/otherservers.sh failed; the Cyrus and Courier tests will skip"
 	@[ -x $(STATICCHECK) ] || { echo "installing staticcheck $(STATICCHECK_VERSION)"; \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); }
@@ -67,6 +78,16 @@ BENCHFLAGS ?=
 bench: deps build
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v $(BENCHFLAGS)
+	@$(MAKE) --no-print-directory bench-classify
+
+## bench-classify: the classify workload on its own table: the corpus
+## through mailrules' rspamd client and through rspamc, same concurrency,
+## one throwaway rspamd (test/rspamdtest); a few minutes. Flags in
+## CLASSIFYFLAGS, e.g. CLASSIFYFLAGS="-runs 1 -classify-concurrency 16".
+CLASSIFYFLAGS ?= -runs 3
+bench-classify: deps
+	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+	$(GO) run ./test/bench/cmd/bench -v -workloads classify $(CLASSIFYFLAGS)
 
 ## gobench: the Go micro-benchmarks (parser, rules, plans).
 gobench:

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/internal/golden"
 )
@@ -206,10 +207,11 @@ func TestExamplesDocumentEveryKey(t *testing.T) {
 	}
 	for _, key := range Keys() {
 		k := regexp.QuoteMeta(key.Name)
-		// Keys of the top level, [[account]] and [[rule]] start a line;
-		// those of inline tables (secrets, oauth2) may follow a "{" or ",".
+		// Keys of the top level, [[account]], [[rule]] and [[classifier]]
+		// start a line; those of inline tables (secrets, oauth2) may follow
+		// a "{" or ",".
 		re := regexp.MustCompile(`(?m)^#?[ \t]*(` + k + `[ \t]*=|\[\[` + k + `\]\])`)
-		if key.Table != "" && key.Table != "account" && key.Table != "rule" {
+		if key.Table != "" && key.Table != "account" && key.Table != "rule" && key.Table != "classifier" {
 			re = regexp.MustCompile(`(?m)(^#?|[{,])[ \t]*` + k + `[ \t]*=`)
 		}
 		if !re.MatchString(docs.String()) {
@@ -229,6 +231,7 @@ func TestKeyTableMatchesFileShape(t *testing.T) {
 		"account.learn":  reflect.TypeOf(fileLearn{}),
 		"secret":         reflect.TypeOf(fileSecret{}),
 		"rule":           reflect.TypeOf(fileRule{}),
+		"classifier":     reflect.TypeOf(fileClassifier{}),
 	}
 	for table, typ := range shapes {
 		var fields []string
@@ -255,7 +258,7 @@ func TestKeyTableMatchesFileShape(t *testing.T) {
 			t.Errorf("key %q of [%s]: Type %q, Doc %q; want both", k.Name, k.Table, k.Type, k.Doc)
 		}
 	}
-	for _, path := range []string{"account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token"} {
+	for _, path := range []string{"account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token", "classifier.password"} {
 		if !slices.Equal(knownKeys(path), knownKeys("secret")) {
 			t.Errorf("knownKeys(%q) = %q, want the secret keys", path, knownKeys(path))
 		}
@@ -266,17 +269,18 @@ func TestKeyTableMatchesFileShape(t *testing.T) {
 // documents for durations are the ones the loader uses.
 func TestKeyTableDurationDefaults(t *testing.T) {
 	want := map[string]time.Duration{
-		"poll_interval": DefaultPollInterval,
-		"idle_restart":  DefaultIdleRestart,
-		"timeout":       DefaultTimeout,
+		"account.poll_interval": DefaultPollInterval,
+		"account.idle_restart":  DefaultIdleRestart,
+		"account.timeout":       DefaultTimeout,
+		"classifier.timeout":    classify.DefaultTimeout,
 	}
 	for _, k := range Keys() {
 		if k.Type != "duration" {
 			continue
 		}
 		d, err := time.ParseDuration(k.Default)
-		if err != nil || d != want[k.Name] {
-			t.Errorf("key %q: Default %q = %v, %v; want %v", k.Name, k.Default, d, err, want[k.Name])
+		if err != nil || d != want[k.Table+"."+k.Name] {
+			t.Errorf("key %q of [%s]: Default %q = %v, %v; want %v", k.Name, k.Table, k.Default, d, err, want[k.Table+"."+k.Name])
 		}
 	}
 }
@@ -407,4 +411,78 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parse error %v (%T) is not a non-empty diag.Problems", err, err)
 		}
 	})
+}
+
+func TestClassifierProblemsGolden(t *testing.T) {
+	path := filepath.Join("testdata", "config", "classifiers.toml")
+	_, err := Load(path)
+	var ps diag.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Load(%s) = %v; want diag.Problems", path, err)
+	}
+	checkGolden(t, "classifiers.golden", ps.Error()+"\n")
+}
+
+func TestClassifierDefaults(t *testing.T) {
+	src := `[[account]]
+name = "a"
+command = "imap"
+
+[[rule]]
+name = "r"
+when = 'true'
+stop = true
+
+[[classifier]]
+name = "rspamd"
+type = "rspamd"
+password = { env = "RSPAMD_PASSWORD" }
+settings_id = "mailrules"
+
+[[classifier]]
+name = "sa"
+type = "spamd"
+address = "/run/spamd.sock"
+user = "alice"
+max_size = "1MB"
+timeout = "5s"
+concurrency = 2
+
+[[classifier]]
+name = "bogo"
+type = "command"
+command = ["bogofilter"]
+learn_command = "bogofilter -{class}"
+output = "exit"
+max_size = 1000
+`
+	path := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Classifiers) != 3 {
+		t.Fatalf("got %d classifiers, want 3", len(cfg.Classifiers))
+	}
+	r, sa, bogo := cfg.Classifiers[0], cfg.Classifiers[1], cfg.Classifiers[2]
+	if r.URL != "http://127.0.0.1:11333" || r.ControllerURL != "http://127.0.0.1:11334" || r.Timeout != 30*time.Second ||
+		r.Concurrency != 8 || r.MaxSize != 50<<20 || r.SettingsID != "mailrules" || r.Password == nil {
+		t.Errorf("rspamd classifier = %+v", r.Config)
+	}
+	if got := fmt.Sprint(r.Password); got != "env:RSPAMD_PASSWORD" {
+		t.Errorf("rspamd password = %s, want env:RSPAMD_PASSWORD", got)
+	}
+	if sa.Address != "/run/spamd.sock" || sa.User != "alice" || sa.MaxSize != 1<<20 || sa.Timeout != 5*time.Second || sa.Concurrency != 2 {
+		t.Errorf("spamd classifier = %+v", sa.Config)
+	}
+	if !slices.Equal(bogo.Command, []string{"bogofilter"}) || !slices.Equal(bogo.LearnCommand, []string{"sh", "-c", "bogofilter -{class}"}) ||
+		bogo.Output != "exit" || bogo.MaxSize != 1000 {
+		t.Errorf("command classifier = %+v", bogo.Config)
+	}
+	if r.Pos.Line != 10 {
+		t.Errorf("rspamd classifier at %s, want line 10", r.Pos)
+	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,9 +14,10 @@ import (
 // toml tags; it reports keys keyTable does not list as unknown and values
 // of the wrong type as problems. Every key of keyTable has a field here.
 type fileConfig struct {
-	State   string        `toml:"state"`
-	Account []fileAccount `toml:"account"`
-	Rule    []fileRule    `toml:"rule"`
+	State      string           `toml:"state"`
+	Account    []fileAccount    `toml:"account"`
+	Rule       []fileRule       `toml:"rule"`
+	Classifier []fileClassifier `toml:"classifier"`
 }
 
 type fileAccount struct {
@@ -73,6 +75,23 @@ type fileRule struct {
 	Accounts  stringList `toml:"accounts"`
 	Mailboxes stringList `toml:"mailboxes"`
 	Scope     string     `toml:"scope"`
+}
+
+type fileClassifier struct {
+	Name          string         `toml:"name"`
+	Type          string         `toml:"type"`
+	URL           string         `toml:"url"`
+	ControllerURL string         `toml:"controller_url"`
+	Password      toml.Primitive `toml:"password"`
+	SettingsID    string         `toml:"settings_id"`
+	Address       string         `toml:"address"`
+	User          string         `toml:"user"`
+	Command       argv           `toml:"command"`
+	LearnCommand  argv           `toml:"learn_command"`
+	Output        string         `toml:"output"`
+	Timeout       string         `toml:"timeout"`
+	Concurrency   *int           `toml:"concurrency"`
+	MaxSize       byteSize       `toml:"max_size"`
 }
 
 // stringList is a TOML array of strings; a single string is accepted too.
@@ -152,4 +171,47 @@ func tomlTypeName(v any) string {
 		return "a date-time"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// byteSize is a number of bytes: an integer, or a string with a unit
+// ("500KB", "50MB", "1GB"; KB is 1024 bytes, as spamc counts).
+type byteSize int64
+
+// UnmarshalTOML implements toml.Unmarshaler.
+func (b *byteSize) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case int64:
+		if x <= 0 {
+			return fmt.Errorf("%d: want a size of at least 1 byte", x)
+		}
+		*b = byteSize(x)
+		return nil
+	case string:
+		n, err := parseByteSize(x)
+		if err != nil {
+			return err
+		}
+		*b = byteSize(n)
+		return nil
+	}
+	return fmt.Errorf("got %s, want an integer (bytes) or a string such as \"500KB\"", tomlTypeName(v))
+}
+
+func parseByteSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("%q is not a size (e.g. 512000, \"500KB\", \"50MB\")", s)
+	}
+	return n * mult, nil
 }

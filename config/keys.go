@@ -1,17 +1,22 @@
 package config
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+
+	"github.com/mailrules/mailrules/classify"
+)
 
 // Key describes one key of the configuration file. The loader takes
 // exactly the keys of [Keys]: any other is reported as unknown, with the
 // closest known key of its table as a suggestion, and a test checks that
 // rules.example.toml or examples/ shows every one of them.
 type Key struct {
-	// Table is where the key goes: "" for the top level, "account" and
-	// "rule" for [[account]] and [[rule]], "account.oauth2" for an
+	// Table is where the key goes: "" for the top level, "account",
+	// "rule" and "classifier" for [[account]], [[rule]] and [[classifier]], "account.oauth2" for an
 	// account's oauth2 table, "secret" for the tables that say where a
 	// secret comes from (password, oauth2.client_secret,
-	// oauth2.refresh_token).
+	// oauth2.refresh_token, a classifier's password).
 	Table string
 	Name  string
 	Type  string // the TOML value it takes, in words
@@ -29,6 +34,7 @@ var keyTable = []Key{
 	{"", "state", "string (a path)", "~/.local/state/mailrules/state.db ($XDG_STATE_HOME)", "state database, relative to the config file's directory"},
 	{"", "account", "array of tables", "", "the IMAP accounts the rules run on"},
 	{"", "rule", "array of tables", "", "the rules, applied in file order"},
+	{"", "classifier", "array of tables", "", "spam classifiers (rspamd, spamd, a command) that rules can ask and learning teaches"},
 
 	{"account", "name", "string", "", "the account's name, for rules, logs and state; unique"},
 	{"account", "host", "string", "", "IMAP server host name; give host or command"},
@@ -82,6 +88,22 @@ var keyTable = []Key{
 	{"rule", "accounts", "string or array of strings", "every account", "limit the rule to these accounts"},
 	{"rule", "mailboxes", "string or array of strings", "the account's mailboxes", "limit the rule to these mailboxes"},
 	{"rule", "scope", "string", "new", "new: only messages that arrived since the last pass; all: the whole mailbox"},
+
+	// The defaults come from package classify.
+	{"classifier", "name", "string", "", "the classifier's name, for rules and logs; unique"},
+	{"classifier", "type", "string", "", "rspamd (its HTTP protocol), spamd (SpamAssassin's spamd protocol) or command (any program, the message on its stdin)"},
+	{"classifier", "url", "string", classify.DefaultRspamdURL, "rspamd: the normal worker, where messages are checked (POST /checkv2)"},
+	{"classifier", "controller_url", "string", classify.DefaultRspamdControllerURL, "rspamd: the controller, where messages are learned (/learnspam, /learnham) and /stat read"},
+	{"classifier", "password", "string or secret table", "", "rspamd: the controller's password, sent only to the controller; { env = ... }, { file = ... } or { command = ... }"},
+	{"classifier", "settings_id", "string", "", "rspamd: a Settings-Id header, to pick settings configured in rspamd"},
+	{"classifier", "address", "string", classify.DefaultSpamdAddress, "spamd: host:port, or the path of a unix socket"},
+	{"classifier", "user", "string", "", "spamd: the User header, whose preferences and Bayes database spamd uses"},
+	{"classifier", "command", "string or array of strings", "", "command: the program that gets each message on its stdin; a string runs with sh -c"},
+	{"classifier", "learn_command", "string or array of strings", "", "command: the program that learns a message from its stdin; the class (spam or ham) is in $MAILRULES_CLASS and replaces {class} in its arguments"},
+	{"classifier", "output", "string", "exit", "command: exit (exit code 0 spam, 1 ham, 2 unsure, anything else an error) or json ({\"score\": .., \"required\": .., \"spam\": .., \"symbols\": [..]} on stdout)"},
+	{"classifier", "timeout", "duration", classify.DefaultTimeout.String(), "how long one request may take before the message counts as not classified"},
+	{"classifier", "concurrency", "integer", strconv.Itoa(classify.DefaultConcurrency), "requests in flight at most"},
+	{"classifier", "max_size", "integer or string (bytes, \"500KB\", \"50MB\")", "50MB for rspamd (rspamd's own limit), 500KB for spamd and command (spamc's -s)", "larger messages are not sent; their verdict says skipped"},
 }
 
 // Keys returns every key the configuration file takes, table by table.
@@ -92,7 +114,7 @@ func Keys() []Key { return slices.Clone(keyTable) }
 // from.
 func keyTableOf(path string) string {
 	switch path {
-	case "account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token":
+	case "account.password", "account.oauth2.client_secret", "account.oauth2.refresh_token", "classifier.password":
 		return "secret"
 	}
 	return path

@@ -136,12 +136,15 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 		}
 		cfg.Specs = append(cfg.Specs, l.spec(i, &fc.Rule[i]))
 	}
+	cfg.Classifiers = l.classifiers(fc.Classifier)
 	// After the accounts: their secrets are decoded there, which finds the
 	// unknown keys and the type errors inside them.
 	l.reportTypeErrors(&fc)
 	l.unknownKeys(&fc)
 	l.crossCheck(cfg)
-	set, err := rules.Compile(cfg.Specs)
+	classifierNames := cfg.ClassifierNames()
+	l.checkLearnClassifiers(cfg, classifierNames)
+	set, err := rules.CompileWith(cfg.Specs, &rules.Options{Classifiers: classifierNames})
 	if err != nil {
 		var ps diag.Problems
 		if errors.As(err, &ps) {
@@ -176,7 +179,7 @@ func (l *loader) decodeError(err error) error {
 	return diag.Problems{{Pos: diag.Position{File: l.path}, Msg: err.Error()}}
 }
 
-var labelRE = regexp.MustCompile(`^(account|rule)\[(\d+)\](?:\.(.+))?$`)
+var labelRE = regexp.MustCompile(`^(account|rule|classifier)\[(\d+)\](?:\.(.+))?$`)
 
 // reportTypeErrors turns the type errors into problems, naming the account
 // or rule they are in.
@@ -199,6 +202,12 @@ func (l *loader) reportTypeErrors(fc *fileConfig) {
 				name = fc.Account[n].Name
 			}
 			l.accountProblem(n, name, key, "%s", msg)
+		case "classifier":
+			name := ""
+			if n < len(fc.Classifier) {
+				name = fc.Classifier[n].Name
+			}
+			l.classifierProblem(n, name, key, "%s", msg)
 		case "rule":
 			name := ""
 			if n < len(fc.Rule) {
@@ -268,7 +277,7 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 		where := "at the top level"
 		if table != "" {
 			where = "in [" + table + "]"
-			if table == "account" || table == "rule" {
+			if table == "account" || table == "rule" || table == "classifier" {
 				where = "in [[" + table + "]]"
 			}
 		}
@@ -285,6 +294,11 @@ func (l *loader) unknownKeys(fc *fileConfig) {
 		if len(k) > 1 && k[0] == "account" {
 			if n := counts["account"] - 1; n >= 0 && n < len(fc.Account) && fc.Account[n].Name != "" {
 				msg = fmt.Sprintf("account %q: %s", fc.Account[n].Name, msg)
+			}
+		}
+		if len(k) > 1 && k[0] == "classifier" {
+			if n := counts["classifier"] - 1; n >= 0 && n < len(fc.Classifier) && fc.Classifier[n].Name != "" {
+				msg = fmt.Sprintf("classifier %q: %s", fc.Classifier[n].Name, msg)
 			}
 		}
 		l.problem(l.ix.KeyPos(label), ruleName, "%s", msg)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/internal/diag"
 	"github.com/mailrules/mailrules/rules"
 )
@@ -19,6 +20,9 @@ type Config struct {
 	Specs     []rules.Spec
 	Rules     *rules.Set
 	StatePath string // state database; "" means the default location
+	// Classifiers are the [[classifier]] tables, in file order, with
+	// their defaults filled in; classify.NewSet makes the clients.
+	Classifiers []Classifier
 
 	// Warnings are things that load but deserve attention (a plaintext
 	// password in the file, certificate checks turned off), each with
@@ -60,6 +64,13 @@ type Account struct {
 	// out of the junk folder ([account.learn]).
 	Learn *Learn
 	Pos   diag.Position // where the [[account]] starts
+}
+
+// Classifier is one [[classifier]]: the settings package classify takes,
+// and where the table starts.
+type Classifier struct {
+	classify.Config
+	Pos diag.Position
 }
 
 // Defaults and limits for account settings.

@@ -18,13 +18,42 @@ import (
 	"github.com/mailrules/mailrules/rules"
 )
 
-// secret decodes a secret source: { env = }, { file = }, { command = } or,
-// when allowPlain, a plaintext string.
-func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlain bool) *Secret {
+// owner is the table a key belongs to: an [[account]] or a
+// [[classifier]], by number and name; problems with its keys name it.
+type owner struct {
+	table string // "account" or "classifier"
+	index int
+	name  string
+}
+
+func (o owner) label(key string) string {
+	label := fmt.Sprintf("%s[%d]", o.table, o.index)
+	if key != "" {
+		label += "." + key
+	}
+	return label
+}
+
+func (l *loader) ownerProblem(o owner, key, format string, args ...any) {
+	if o.table == "classifier" {
+		l.classifierProblem(o.index, o.name, key, format, args...)
+		return
+	}
+	l.accountProblem(o.index, o.name, key, format, args...)
+}
+
+func (l *loader) ownerWarning(o owner, key, format string, args ...any) {
+	l.warnings = append(l.warnings, diag.Problem{Pos: l.ix.KeyPos(o.label(key)), Severity: diag.Warning,
+		Msg: fmt.Sprintf("%s %q: ", o.table, o.name) + fmt.Sprintf(format, args...)})
+}
+
+// secret decodes a secret source of the table o: { env = }, { file = },
+// { command = } or, when allowPlain, a plaintext string.
+func (l *loader) secret(o owner, key string, p toml.Primitive, allowPlain bool) *Secret {
 	if !isPrimitiveSet(p) {
 		return nil
 	}
-	label := fmt.Sprintf("account[%d].%s", i, key)
+	label := o.label(key)
 	v := l.value(p)
 	plain, isString := v.(string)
 	if !isString && !isTable(v) {
@@ -37,20 +66,20 @@ func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlai
 	}
 	if isString {
 		if !allowPlain {
-			l.accountProblem(i, acctName, key, "%s must be { env = ... }, { file = ... } or { command = ... }", key)
+			l.ownerProblem(o, key, "%s must be { env = ... }, { file = ... } or { command = ... }", key)
 			return nil
 		}
 		if l.mode.Perm()&0o077 != 0 {
-			l.accountProblem(i, acctName, key,
+			l.ownerProblem(o, key,
 				"plaintext %s in a file others can read (mode %04o): use { env = ... }, { file = ... } or { command = ... }, or chmod 600 %s",
 				key, l.mode.Perm(), l.path)
 			return nil
 		}
-		l.accountWarning(i, acctName, key, "plaintext %s in the config file; prefer { env = ... }, { file = ... } or { command = ... }", key)
+		l.ownerWarning(o, key, "plaintext %s in the config file; prefer { env = ... }, { file = ... } or { command = ... }", key)
 		return &Secret{value: plain, plain: true}
 	}
 	var fs fileSecret
-	path := append(toml.Key{"account"}, strings.Split(key, ".")...)
+	path := append(toml.Key{o.table}, strings.Split(key, ".")...)
 	if !l.decodeTable(p, reflect.ValueOf(&fs).Elem(), path, label) || l.hasTypeError(label) {
 		return nil
 	}
@@ -61,7 +90,7 @@ func (l *loader) secret(i int, acctName, key string, p toml.Primitive, allowPlai
 		}
 	}
 	if n != 1 {
-		l.accountProblem(i, acctName, key, "%s: give exactly one of env, file and command", key)
+		l.ownerProblem(o, key, "%s: give exactly one of env, file and command", key)
 		return nil
 	}
 	s := &Secret{Env: fs.Env, Command: fs.Command}
@@ -176,7 +205,7 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 	default:
 		l.accountProblem(i, name, "auth", "auth = %q: want \"plain\", \"login\", \"xoauth2\" or \"oauthbearer\"", fa.Auth)
 	}
-	a.Password = l.secret(i, name, "password", fa.Password, true)
+	a.Password = l.secret(owner{"account", i, name}, "password", fa.Password, true)
 	if isPrimitiveSet(fa.OAuth2) {
 		a.OAuth2 = l.oauth2(i, name, fa.OAuth2)
 		if a.Auth == "" {
@@ -261,8 +290,8 @@ func (l *loader) oauth2(i int, name string, p toml.Primitive) *OAuth2 {
 	}
 	o := &OAuth2{TokenCommand: fo.TokenCommand, ClientID: fo.ClientID, TokenURL: fo.TokenURL, Scopes: fo.Scopes,
 		AuthURL: fo.AuthURL, DeviceAuthURL: fo.DeviceAuthURL, StoreCommand: fo.StoreCommand}
-	o.ClientSecret = l.secret(i, name, "oauth2.client_secret", fo.ClientSecret, false)
-	o.RefreshToken = l.secret(i, name, "oauth2.refresh_token", fo.RefreshToken, false)
+	o.ClientSecret = l.secret(owner{"account", i, name}, "oauth2.client_secret", fo.ClientSecret, false)
+	o.RefreshToken = l.secret(owner{"account", i, name}, "oauth2.refresh_token", fo.RefreshToken, false)
 	if l.hasTypeError(label) {
 		return o // what is missing may only be what had the wrong type
 	}

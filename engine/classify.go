@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/classify"
+	"github.com/mailrules/mailrules/config"
 	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/rules"
 )
@@ -46,9 +47,62 @@ type undecided struct {
 	isNew bool
 }
 
-// classifier returns the configured classifier of that name, or nil.
+// Classifiers makes the clients of cfg's [[classifier]] tables, in file
+// order.
+func Classifiers(cfg *config.Config) ([]classify.Classifier, error) {
+	if len(cfg.Classifiers) == 0 {
+		return nil, nil
+	}
+	cfgs := make([]classify.Config, len(cfg.Classifiers))
+	for i, c := range cfg.Classifiers {
+		cfgs[i] = c.Config
+	}
+	set, err := classify.NewSet(cfgs)
+	if err != nil {
+		return nil, fmt.Errorf("classifiers: %w", err)
+	}
+	var out []classify.Classifier
+	for _, name := range set.Names() {
+		c, _ := set.Get(name)
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// builtClassifiers are the clients made for one configuration.
+type builtClassifiers struct {
+	cfg  *config.Config
+	list []classify.Classifier
+}
+
+// classifiers returns the classifiers passes use: Options.Classifiers when
+// set, else those of the configuration in force, made once for it (a
+// reload makes new ones). Clients that cannot be made are logged, and the
+// messages whose rules call them wait for a later pass.
+func (e *Engine) classifiers() []classify.Classifier {
+	if e.opts.Classifiers != nil {
+		return e.opts.Classifiers
+	}
+	cfg := e.config()
+	if b := e.built.Load(); b != nil && b.cfg == cfg {
+		return b.list
+	}
+	e.buildMu.Lock()
+	defer e.buildMu.Unlock()
+	if b := e.built.Load(); b != nil && b.cfg == cfg {
+		return b.list
+	}
+	list, err := Classifiers(cfg)
+	if err != nil {
+		e.log.Error("cannot make the classifiers", zap.Error(err))
+	}
+	e.built.Store(&builtClassifiers{cfg: cfg, list: list})
+	return list
+}
+
+// classifier returns the classifier of that name, or nil.
 func (e *Engine) classifier(name string) classify.Classifier {
-	for _, c := range e.opts.Classifiers {
+	for _, c := range e.classifiers() {
 		if c.Name() == name {
 			return c
 		}
@@ -156,7 +210,7 @@ func (p *mailboxPass) classifyHeld(ctx context.Context, builder *actions.Builder
 	// Each round adds one verdict to every message still pending, so the
 	// number of classifiers bounds the rounds; the +1 is the last
 	// evaluation.
-	for round := 0; len(pending) > 0 && round <= len(p.e.opts.Classifiers)+1; round++ {
+	for round := 0; len(pending) > 0 && round <= len(p.e.classifiers())+1; round++ {
 		type job struct {
 			h    *heldMessage
 			name string

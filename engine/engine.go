@@ -56,10 +56,11 @@ type Options struct {
 	// health check passes (a Metrics is then created if none is given).
 	Notifier         Notifier
 	WatchdogInterval time.Duration
-	// Classifiers are the classifiers that rules call with classify(name)
-	// and that learning teaches, found by their Name. A message whose
-	// rules reach a classifier that gives no verdict is left untouched
-	// and tried again on the next pass.
+	// Classifiers, if set, are the classifiers that rules call with
+	// classify(name) and that learning teaches, found by their Name,
+	// instead of those the configuration's [[classifier]] tables make. A
+	// message whose rules reach a classifier that gives no verdict is
+	// left untouched and tried again on the next pass.
 	Classifiers []classify.Classifier
 }
 
@@ -79,6 +80,10 @@ type Engine struct {
 	reloads chan reloadRequest
 	// svc records passes and notifies the service manager (notify.go).
 	svc service
+	// built holds the classifiers made for the configuration in force
+	// (classifiers), buildMu serializes making them.
+	built   atomic.Pointer[builtClassifiers]
+	buildMu sync.Mutex
 }
 
 // config returns the configuration in force.

@@ -416,7 +416,9 @@ func (s *session) teach(ctx context.Context, log *zap.Logger, key string, uid ui
 			count(&sum.Learned)
 			continue
 		}
-		if err := c.Learn(ctx, raw, class); err != nil {
+		err = c.Learn(ctx, raw, class)
+		already := errors.Is(err, classify.ErrAlreadyLearned)
+		if err != nil && !already {
 			count(&sum.Failed)
 			ok = false
 			log.Warn("learning failed; tried again on the next pass", zap.Uint32("uid", uid),
@@ -430,6 +432,12 @@ func (s *session) teach(ctx context.Context, log *zap.Logger, key string, uid ui
 		if err := e.store.RecordLearned(s.acct.Name, key, facts...); err != nil {
 			log.Error("cannot record a lesson; it may be given once more", zap.Error(err))
 			return false
+		}
+		if already {
+			// Given before a crash kept it from being recorded: the
+			// classifier says so, and now it is recorded.
+			count(&sum.Already)
+			continue
 		}
 		count(&sum.Learned)
 		log.Info("learned", zap.Uint32("uid", uid), zap.String("classifier", c.Name()), zap.Stringer("as", class))

@@ -9,13 +9,14 @@ import (
 
 	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/engine"
 	"github.com/mailrules/mailrules/internal/termtext"
 	"github.com/mailrules/mailrules/rules"
 )
 
 // newClassifiers makes the clients of the configuration's classifiers.
 func newClassifiers(cfg *config.Config) ([]classify.Classifier, error) {
-	return nil, nil
+	return engine.Classifiers(cfg)
 }
 
 // testClassifyTimeout bounds the classifier calls of mailrules test.

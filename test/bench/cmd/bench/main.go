@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/test/bench/corpus"
 	"github.com/mailrules/mailrules/test/dovecottest"
 )
@@ -28,6 +29,10 @@ type config struct {
 	workloads map[string]bool
 	markdown  bool
 	verbose   bool
+	// classify workload: client concurrency (both sides) and rspamd's
+	// normal worker processes
+	classifyConcurrency int
+	classifyWorkers     int
 }
 
 func main() {
@@ -37,9 +42,11 @@ func main() {
 	flag.StringVar(&cfg.mailrules, "mailrules", "bin/mailrules", "mailrules binary (make build)")
 	flag.StringVar(&scales, "scale", "1,10", "corpus scales to load (1 = 6k messages, 10 = 60k)")
 	flag.IntVar(&cfg.runs, "runs", 3, "timed runs per side for the full and incremental passes (median reported)")
-	flag.StringVar(&workloads, "workloads", "full,incremental,latency,memory,parser,rules", "workloads to run")
+	flag.StringVar(&workloads, "workloads", "full,incremental,latency,memory,parser,rules", "workloads to run (also: classify, which make bench-classify runs)")
 	flag.BoolVar(&cfg.markdown, "markdown", false, "print the table as Markdown")
 	flag.BoolVar(&cfg.verbose, "v", false, "log progress")
+	flag.IntVar(&cfg.classifyConcurrency, "classify-concurrency", classify.DefaultConcurrency, "classify workload: requests in flight, for mailrules and rspamc -n alike")
+	flag.IntVar(&cfg.classifyWorkers, "classify-workers", 2, "classify workload: rspamd normal worker processes")
 	flag.Parse()
 	for _, s := range strings.Split(scales, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -131,7 +138,13 @@ func (b *runner) run(ctx context.Context) error {
 			b.accounts[scale] = a
 		}
 	}
-	mr := b.mailrulesAvailable()
+	mr := false
+	for _, w := range []string{"full", "incremental", "latency", "memory"} {
+		if b.cfg.workloads[w] {
+			mr = b.mailrulesAvailable()
+			break
+		}
+	}
 	if b.cfg.workloads["full"] || b.cfg.workloads["memory"] {
 		if err := b.fullPass(ctx, mr); err != nil {
 			return err
@@ -154,6 +167,11 @@ func (b *runner) run(ctx context.Context) error {
 	}
 	if b.cfg.workloads["rules"] {
 		if err := b.rulesBench(ctx); err != nil {
+			return err
+		}
+	}
+	if b.cfg.workloads["classify"] {
+		if err := b.classifyBench(ctx); err != nil {
 			return err
 		}
 	}

@@ -201,3 +201,54 @@ func TestRspamdLearnFromMove(t *testing.T) {
 type staticSecret string
 
 func (s staticSecret) Resolve(context.Context) (string, error) { return string(s), nil }
+
+// TestRspamdLearnAfterCrash: a crash between rspamd taking a lesson and
+// mailrules recording it gives the lesson once more; rspamd answers that
+// it knows the message, which mailrules records as given, and rspamd's
+// learned count does not move.
+func TestRspamdLearnAfterCrash(t *testing.T) {
+	srv := rspamdtest.New(t, nil)
+	w := rspamdWorld(t, srv.URL(), srv.ControllerURL(), `
+[[rule]]
+name = "nothing"
+when = 'false'
+stop = true
+`, `learn = { junk = "Junk", classifiers = ["rspamd"] }`)
+	r := classify.NewRspamd(classify.Config{Name: "rspamd", Type: classify.TypeRspamd, URL: srv.URL(),
+		ControllerURL: srv.ControllerURL(), Password: staticSecret(rspamdtest.Password)})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w.create("Junk")
+	if err := w.run(nil); err != nil {
+		t.Fatalf("first run = %v", err)
+	}
+	m := mail{"crash@x", "planning notes", hamText}
+	w.appendTo("INBOX", m)
+	w.moveByID("INBOX", "Junk", "crash@x")
+	// The lesson reached rspamd, and then mailrules died.
+	if err := r.Learn(ctx, m.bytes(), classify.Spam); err != nil {
+		t.Fatalf("Learn = %v", err)
+	}
+	before, err := r.Stat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := engine.NewMetrics()
+	for i := 0; i < 2; i++ {
+		if err := w.run(metrics); err != nil {
+			t.Fatalf("run %d = %v", i, err)
+		}
+	}
+	after, err := r.Stat(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Learned != before.Learned {
+		t.Fatalf("rspamd learned %d -> %d, want no change (it knew the message)", before.Learned, after.Learned)
+	}
+	var b strings.Builder
+	metrics.WriteTo(&b)
+	if strings.Contains(b.String(), "mailrules_learn_errors_total{account=\"test\",mailbox=\"Junk\"} 1") {
+		t.Fatalf("an already learned message counted as a failure:\n%s", b.String())
+	}
+}

@@ -38,7 +38,7 @@ const deferredRetryInterval = 2 * time.Minute
 // waiting reports whether messages of the mailbox wait for a verdict.
 func (e *Engine) waiting(account, mailbox string) bool {
 	st, ok, err := e.store.Get(account, mailbox)
-	return err == nil && ok && len(st.Deferred) > 0
+	return err == nil && ok && len(st.Deferred)+len(st.DeferredOld) > 0
 }
 
 // undecided is a message whose evaluation needs a verdict.
@@ -301,7 +301,11 @@ func (p *mailboxPass) countClassify(name string, err error) {
 
 // defer1 leaves a message for the next pass: no verdict, no action.
 func (p *mailboxPass) defer1(h *heldMessage) {
-	p.deferred = append(p.deferred, h.uid)
+	if h.isNew {
+		p.deferred = append(p.deferred, h.uid)
+	} else {
+		p.deferredOld = append(p.deferredOld, h.uid)
+	}
 	p.sum.Deferred++
 	p.log.Warn("no verdict from the classifier: the message is left where it is, untouched by every rule, and tried again on the next pass",
 		zap.Uint32("uid", h.uid), zap.String("classifier", h.failedBy), zap.Error(h.failed))

@@ -131,13 +131,15 @@ type mailboxPass struct {
 	status  *imap.MailboxStatus // from SELECT (or EXAMINE)
 	now     time.Time           // "now" for the rules
 	journal *Journal            // left by an interrupted batch, or nil
-	retry   imap.SeqSet         // old messages to try again (st.Retry and st.Deferred)
-	seen    map[uint32]bool     // which old messages the fetch returned
+	retry   imap.SeqSet         // old messages to try again (st.Retry, st.Deferred and st.DeferredOld)
+	// oldAgain are those of retry that are evaluated as old mail (st.DeferredOld).
+	oldAgain imap.SeqSet
+	seen     map[uint32]bool // which old messages the fetch returned
 
 	// undecided are the messages whose rules reached classify() without
 	// a verdict; deferred those still without one after asking.
-	undecided []undecided
-	deferred  []uint32
+	undecided             []undecided
+	deferred, deferredOld []uint32
 }
 
 // prepare loads the state and opens the mailbox; idle is true when there is
@@ -152,7 +154,7 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		return false, err
 	}
 	p.full = e.opts.All || p.st.FullPass
-	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && len(p.st.Deferred) == 0 && !p.full && !p.rules.HasScopeAll()
+	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && len(p.st.Deferred) == 0 && len(p.st.DeferredOld) == 0 && !p.full && !p.rules.HasScopeAll()
 	if quiet && !p.watching && p.selected != p.server {
 		// A cron run over a mailbox with no new mail: one STATUS instead
 		// of a SELECT, which costs the server a sync of the whole mailbox.
@@ -225,6 +227,8 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		retry = append(retry, r.UIDs.Nums()...)
 	}
 	retry = append(retry, p.st.Deferred.Nums()...)
+	retry = append(retry, p.st.DeferredOld.Nums()...)
+	p.oldAgain = p.st.DeferredOld
 	p.retry = imap.SeqSetFromNums(retry...)
 	return false, nil
 }
@@ -275,7 +279,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	flagsKnown := slices.Contains(items, imap.FetchFlags)
 	p.seen = make(map[uint32]bool)
 	onMessage := func(m *imap.FetchMessage) error {
-		isNew := p.full || m.UID > highest || p.retry.Contains(m.UID)
+		isNew := p.full || m.UID > highest || (p.retry.Contains(m.UID) && !p.oldAgain.Contains(m.UID))
 		// "UID n:*" also returns the last message when n is past it
 		// (RFC 3501 section 6.4.8), so filter here.
 		if m.UID == 0 || (!isNew && !old.includes(m.UID)) {
@@ -419,9 +423,10 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		p.sum.Act = time.Since(start)
 	}
 	retry := p.nextRetry(report)
-	deferred := imap.SeqSetFromNums(p.deferred...)
+	deferred, deferredOld := imap.SeqSetFromNums(p.deferred...), imap.SeqSetFromNums(p.deferredOld...)
 	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 ||
-		len(st.Deferred) > 0 || len(deferred) > 0 {
+		len(st.Deferred) > 0 || len(deferred) > 0 || len(st.DeferredOld) > 0 || len(deferredOld) > 0 {
+		st.DeferredOld = deferredOld
 		// Deferred messages (no verdict) stay out of HighestUID's
 		// meaning: they are evaluated again until decided, without limit.
 		st.HighestUID, st.Pending, st.FullPass, st.Retry, st.Deferred = max(st.HighestUID, maxUID), nil, false, retry, deferred

@@ -15,6 +15,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 )
 
 // How `mailrules status` reads the state while `watch` runs: bbolt lets
@@ -161,8 +162,8 @@ func mailboxStatus(account, mailbox string, st *MailboxState, lp *LastPass) Mail
 	for _, r := range st.Retry {
 		ms.Retry = append(ms.Retry, RetryStatus{UIDs: r.UIDs.String(), Attempts: r.Attempts, Error: r.Error})
 	}
-	if len(st.Deferred) > 0 {
-		ms.Deferred = st.Deferred.String()
+	if d := append(st.Deferred.Nums(), st.DeferredOld.Nums()...); len(d) > 0 {
+		ms.Deferred = imap.SeqSetFromNums(d...).String()
 	}
 	return ms
 }

@@ -129,3 +129,31 @@ func TestClassifyManyBatches(t *testing.T) {
 		t.Fatalf("classifier calls = %d, want 75", n)
 	}
 }
+
+// TestDeferredSweepStaysOld: an old message a scope = "all" rule could not
+// decide for want of a verdict is evaluated again as old mail, so rules
+// for new mail still leave it alone.
+func TestDeferredSweepStaysOld(t *testing.T) {
+	words := newWords("words", "lottery")
+	specs := []rules.Spec{
+		{Name: "old spam", Scope: rules.ScopeAll, When: `subject startsWith "[old]" && classify("words").spam`, Move: "Junk"},
+		{Name: "new mail", When: `true`, Flag: []string{"$New"}},
+	}
+	w := newWorld(t, specs, nil, words)
+	w.appendTo("INBOX", mail{"old-spam@x", "[old] you won", "lottery"}, mail{"old-ham@x", "[old] hello", "lunch?"})
+	// The first pass makes both old mail; the sweep looks at them.
+	words.down.Store(true)
+	if err := w.run(nil); err == nil {
+		t.Fatalf("run with the classifier down = nil, want the deferred messages reported")
+	}
+	if got, want := w.snapshot(), "INBOX: old-ham@x[] old-spam@x[]"; got != want {
+		t.Fatalf("after a run with the classifier down:\n%s\nwant:\n%s", got, want)
+	}
+	words.down.Store(false)
+	if err := w.run(nil); err != nil {
+		t.Fatalf("run with the classifier back = %v", err)
+	}
+	if got, want := w.snapshot(), "INBOX: old-ham@x[]\nJunk: old-spam@x[]"; got != want {
+		t.Fatalf("after the classifier came back:\n%s\nwant (no $New on old mail):\n%s", got, want)
+	}
+}

@@ -9,6 +9,21 @@
 // A classifier never invents a verdict: when it cannot be reached, times
 // out or answers something that cannot be parsed, Classify returns an
 // error, and the caller must leave the message alone and try again later.
+//
+// What lives where:
+//
+//   - classify.go: the [Classifier] interface, [Verdict], [Class],
+//     [ErrUnavailable].
+//   - config.go: [Config] (what a [[classifier]] table says), the defaults,
+//     [New] and the [Set] of configured classifiers by name.
+//   - limit.go: what every client shares: the concurrency slots, the
+//     per-request timeout, the size limit, the errors wrapping
+//     ErrUnavailable, [ErrAlreadyLearned].
+//   - rspamd.go, spamd.go, command.go: one client each ([Rspamd], [Spamd],
+//     [Command]).
+//
+// The tests run against a real rspamd (test/rspamdtest) and a real spamd
+// (test/spamdtest), and against hostile servers for the failures.
 package classify
 
 import (

@@ -2,10 +2,15 @@ package classify
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,5 +120,60 @@ func TestMaxSizeSkipsWithoutSending(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("rspamd got %d requests for a message over max_size", hits.Load())
+	}
+}
+
+// TestCommandConcurrencyLimit runs a command that records when each run
+// starts and ends, and checks that no more than the limit overlapped.
+func TestCommandConcurrencyLimit(t *testing.T) {
+	const limit, requests = 2, 8
+	dir := t.TempDir()
+	script := writeScript(t, "slow", `cat > /dev/null
+f=$(mktemp "`+dir+`/run.XXXXXX")
+echo "$(date +%s%N)" > "$f"
+sleep 0.2
+echo "$(date +%s%N)" >> "$f"
+exit 1
+`)
+	c := NewCommand(Config{Name: "slow", Type: TypeCommand, Command: []string{script}, Concurrency: limit})
+	var wg sync.WaitGroup
+	for i := 0; i < requests; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if v, err := c.Classify(context.Background(), plainMessage); err != nil || v.Spam {
+				t.Errorf("Classify = %+v, %v; want ham", v, err)
+			}
+		}()
+	}
+	wg.Wait()
+	files, _ := filepath.Glob(filepath.Join(dir, "run.*"))
+	if len(files) != requests {
+		t.Fatalf("%d runs recorded, want %d", len(files), requests)
+	}
+	type event struct {
+		at    int64
+		delta int
+	}
+	var events []event
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var start, end int64
+		if _, err := fmt.Sscan(string(data), &start, &end); err != nil {
+			t.Fatalf("%s: %q: %v", f, data, err)
+		}
+		events = append(events, event{start, +1}, event{end, -1})
+	}
+	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at)*2 + cmp.Compare(a.delta, b.delta) })
+	now, peak := 0, 0
+	for _, e := range events {
+		now += e.delta
+		peak = max(peak, now)
+	}
+	if peak > limit || peak < 2 {
+		t.Fatalf("at most %d commands ran at once, want %d", peak, limit)
 	}
 }

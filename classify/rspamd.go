@@ -165,7 +165,10 @@ func (r *Rspamd) Learn(ctx context.Context, msg []byte, c Class) error {
 }
 
 // RspamdStat is the part of the controller's /stat answer about what
-// rspamd scanned and learned.
+// rspamd scanned and learned. Learned is the controller's own counter and
+// moves at once; TotalLearns and the statfiles' Revision come from the
+// statistics backend (redis), which rspamd reads every so often, so they
+// lag behind a learn.
 type RspamdStat struct {
 	Scanned     int64 `json:"scanned"`      // messages checked since the statistics were reset
 	Learned     int64 `json:"learned"`      // messages learned through the controller

@@ -69,6 +69,16 @@ func TestRspamd(t *testing.T) {
 			t.Fatalf("Classify(ham) symbols = %q, want MIME_GOOD among sorted symbols", v.Symbols)
 		}
 	})
+	t.Run("settings_id", func(t *testing.T) {
+		withSettings := NewRspamd(Config{Name: "settings", Type: TypeRspamd, URL: srv.URL(), SettingsID: rspamdtest.SettingsID})
+		v, err := withSettings.Classify(ctx, hamMessage(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Action != "add header" || !v.Spam {
+			t.Fatalf("Classify(ham) with Settings-Id %s = %+v, want action add header (the settings' threshold)", rspamdtest.SettingsID, v)
+		}
+	})
 	t.Run("max_size", func(t *testing.T) {
 		before, err := r.Stat(ctx)
 		if err != nil {

@@ -35,6 +35,13 @@ func TestSpamd(t *testing.T) {
 			t.Fatalf("Classify(ham) = %+v, want ham below 5", v)
 		}
 	})
+	t.Run("unix socket", func(t *testing.T) {
+		u := NewSpamd(Config{Name: "unix", Type: TypeSpamd, Address: srv.SocketPath()})
+		v, err := u.Classify(ctx, gtube)
+		if err != nil || !v.Spam || !slices.Contains(v.Symbols, "GTUBE") {
+			t.Fatalf("Classify(GTUBE) over %s = %+v, %v; want spam with GTUBE", srv.SocketPath(), v, err)
+		}
+	})
 	t.Run("max_size", func(t *testing.T) {
 		small := NewSpamd(Config{Name: "small", Type: TypeSpamd, Address: srv.Addr(), MaxSize: 100})
 		v, err := small.Classify(ctx, gtube)

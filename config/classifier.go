@@ -91,3 +91,14 @@ func (l *loader) classifiers(fcs []fileClassifier) []Classifier {
 	}
 	return out
 }
+
+// NewClassifiers makes the clients of the configuration's classifiers,
+// by name. A loaded Config has been checked, so only a Config built by
+// hand can fail here.
+func (c *Config) NewClassifiers() (*classify.Set, error) {
+	cfgs := make([]classify.Config, len(c.Classifiers))
+	for i, cl := range c.Classifiers {
+		cfgs[i] = cl.Config
+	}
+	return classify.NewSet(cfgs)
+}

@@ -485,4 +485,14 @@ max_size = 1000
 	if r.Pos.Line != 10 {
 		t.Errorf("rspamd classifier at %s, want line 10", r.Pos)
 	}
+	set, err := cfg.NewClassifiers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(set.Names(), ","); got != "rspamd,sa,bogo" {
+		t.Errorf("NewClassifiers().Names() = %q, want rspamd,sa,bogo", got)
+	}
+	if c, ok := set.Get("sa"); !ok || c.MaxSize() != 1<<20 {
+		t.Errorf("NewClassifiers().Get(sa) = %v, %v; want max size 1 MiB", c, ok)
+	}
 }

@@ -76,6 +76,18 @@ tempdir = %q;
 	files["local/local.d/classifier-bayes.conf"] = fmt.Sprintf(`servers = "127.0.0.1:%d";
 autolearn = false;
 `, ports[2])
+	// A settings entry a client selects with the Settings-Id header: every
+	// message gets "add header", so a test sees that the header arrived.
+	files["local/local.d/settings.conf"] = fmt.Sprintf(`%s {
+    id = %q;
+    apply {
+        actions {
+            "add header" = -1000;
+            reject = 1000;
+        }
+    }
+}
+`, strings.ReplaceAll(SettingsID, "-", "_"), SettingsID)
 	for _, m := range offlineModules {
 		files["local/local.d/"+m+".conf"] = "enabled = false;\n"
 	}

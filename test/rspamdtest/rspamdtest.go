@@ -9,14 +9,15 @@
 // (--save ""), and no module that needs the network: DNS goes to a closed
 // local port, and rbl, surbl, spf, dkim, dmarc, fuzzy_check, phishing
 // feeds, map updates and the like are disabled, so it runs offline. The
-// GTUBE test pattern is enabled (enable_test_patterns).
+// GTUBE test pattern is enabled (enable_test_patterns). One settings entry,
+// SettingsID, shows whether a client's Settings-Id header arrives.
 //
 // What makes it start in seconds instead of minutes: rspamd compiles its
 // list of top-level domains (about 9,600 suffixes) at every start, which
 // takes two minutes on a loaded 2-core machine; the server reads a short
 // list of common ones instead (Options.FullTLD restores the real one), and
 // its hyperscan cache lives in a directory kept between runs
-// (os.TempDir()/mailrules-rspamdtest-hs).
+// (os.TempDir()/mailrules-rspamdtest-hs-UID).
 //
 // When the test runs as root, rspamd's workers and redis-server run as
 // "nobody". Everything rspamd logs goes to LogPath. Set RSPAMDTEST_KEEP=1
@@ -48,6 +49,11 @@ const (
 
 // Password is the controller's password.
 const Password = "rspamdtest-password"
+
+// SettingsID names settings the server has: a message checked with the
+// header "Settings-Id: mailrules-test" gets the action "add header"
+// whatever its score.
+const SettingsID = "mailrules-test"
 
 const (
 	startTimeout = 5 * time.Minute // the first start compiles every regexp with hyperscan
@@ -160,7 +166,9 @@ func start(opts *Options) (*Server, error) {
 	s.url = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 	s.controller = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
 	s.redisAddr = fmt.Sprintf("127.0.0.1:%d", ports[2])
-	hsCache := filepath.Join(os.TempDir(), "mailrules-rspamdtest-hs")
+	// One cache per user the tests run as: a directory another user owns
+	// could not be chmodded.
+	hsCache := filepath.Join(os.TempDir(), fmt.Sprintf("mailrules-rspamdtest-hs-%d", os.Geteuid()))
 	for _, d := range []string{"local/local.d", "db", "run", "log", "redis"} {
 		if err := acct.MkdirOwned(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err

@@ -4,7 +4,8 @@
 // fresh temporary directory, writes a local.cf there (Bayes on, in a
 // database of its own in that directory; no auto-learning; no DNS, Razor
 // or Pyzor) and starts /usr/sbin/spamd on a free loopback port with it
-// (--siteconfigpath), local tests only (-L), no user configuration (-x),
+// (--siteconfigpath), and on a unix socket in that directory
+// (--socketpath), local tests only (-L), no user configuration (-x),
 // learning allowed (--allow-tell) and connections from 127.0.0.1 only. The
 // rules are the Debian package's (/usr/share/spamassassin). When the test
 // runs as root, spamd's children run as "nobody". spamd logs to LogPath.
@@ -48,6 +49,7 @@ type Options struct {
 type Server struct {
 	dir     string
 	addr    string
+	socket  string
 	logPath string
 	outPath string
 	proc    *imapsrv.Proc
@@ -171,8 +173,9 @@ use_pyzor 0
 	if acct.Chown {
 		user = fmt.Sprintf("-u %s -g %s ", q(acct.Name), q(acct.Group))
 	}
-	cmd := fmt.Sprintf("%s -L -x --allow-tell -i %s --allowed-ips=127.0.0.1 %s--siteconfigpath=%s -H %s -s %s -r %s -m %d --min-children=1",
-		SpamdPath, s.addr, user, q(site), q(home), q(s.logPath), q(filepath.Join(dir, "spamd.pid")), children)
+	s.socket = filepath.Join(dir, "spamd.sock")
+	cmd := fmt.Sprintf("%s -L -x --allow-tell -i %s --allowed-ips=127.0.0.1 --socketpath=%s --socketmode=0666 %s--siteconfigpath=%s -H %s -s %s -r %s -m %d --min-children=1",
+		SpamdPath, s.addr, q(s.socket), user, q(site), q(home), q(s.logPath), q(filepath.Join(dir, "spamd.pid")), children)
 	proc, err := imapsrv.Start(imapsrv.Script(nil, []string{cmd}), dir, s.outPath, append(os.Environ(), "LC_ALL=C"), true)
 	if err != nil {
 		return nil, err
@@ -229,6 +232,9 @@ func ping(addr string) error {
 
 // Addr is spamd's host:port.
 func (s *Server) Addr() string { return s.addr }
+
+// SocketPath is spamd's unix socket, where it listens too.
+func (s *Server) SocketPath() string { return s.socket }
 
 // LogPath is spamd's log file.
 func (s *Server) LogPath() string { return s.logPath }

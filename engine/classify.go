@@ -53,11 +53,7 @@ func Classifiers(cfg *config.Config) ([]classify.Classifier, error) {
 	if len(cfg.Classifiers) == 0 {
 		return nil, nil
 	}
-	cfgs := make([]classify.Config, len(cfg.Classifiers))
-	for i, c := range cfg.Classifiers {
-		cfgs[i] = c.Config
-	}
-	set, err := classify.NewSet(cfgs)
+	set, err := cfg.NewClassifiers()
 	if err != nil {
 		return nil, fmt.Errorf("classifiers: %w", err)
 	}

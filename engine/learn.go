@@ -104,7 +104,7 @@ func (p *mailboxPass) recordPlaced(ctx context.Context, report *actions.Report) 
 			return err
 		}
 		if placed, ok := report.Placed[server]; ok {
-			if err := p.e.store.AddPlaced(p.acct.Name, server, placed); err != nil {
+			if err := p.e.store.addPlaced(p.acct.Name, server, placed); err != nil {
 				return err
 			}
 		}
@@ -152,7 +152,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 	if err != nil {
 		return sum, err
 	}
-	st, known, err := e.store.GetLearn(s.acct.Name, mailbox)
+	st, known, err := e.store.getLearn(s.acct.Name, mailbox)
 	if err != nil {
 		return sum, err
 	}
@@ -162,7 +162,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 		log.Debug("nothing to learn from: the mailbox cannot be opened", zap.Error(err))
 		if !known && !all && !e.opts.DryRun {
 			// Everything that arrives once it exists is new.
-			return sum, e.store.PutLearn(s.acct.Name, mailbox, LearnState{})
+			return sum, e.store.putLearn(s.acct.Name, mailbox, LearnState{})
 		}
 		return sum, nil
 	}
@@ -182,7 +182,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 		if e.opts.DryRun {
 			return sum, nil
 		}
-		return sum, e.store.PutLearn(s.acct.Name, mailbox, LearnState{UIDValidity: status.UIDValidity, HighestUID: last})
+		return sum, e.store.putLearn(s.acct.Name, mailbox, LearnState{UIDValidity: status.UIDValidity, HighestUID: last})
 	}
 	set := imap.SeqSet{{Start: 1, Stop: 0}}
 	if !all {
@@ -191,7 +191,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 		}
 		set = append(slices.Clone(st.Retry), imap.SeqRange{Start: st.HighestUID + 1, Stop: 0})
 	}
-	placed, err := e.store.Placed(s.acct.Name, server)
+	placed, err := e.store.placed(s.acct.Name, server)
 	if err != nil {
 		return sum, err
 	}
@@ -241,7 +241,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 			if class == classify.Spam && c.msgID != "" && !e.opts.DryRun {
 				// Put there by a rule: not a lesson, but moved out by the
 				// user later, it is one (as ham).
-				if err := e.store.RecordLearned(s.acct.Name, messageKey(c.msgID, nil), junkFact); err != nil {
+				if err := e.store.recordLearned(s.acct.Name, messageKey(c.msgID, nil), junkFact); err != nil {
 					return sum, err
 				}
 			}
@@ -305,7 +305,7 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 			if h.ours && !all {
 				// Only here for its key (no Message-ID): mark it, teach nothing.
 				if class == classify.Spam && !e.opts.DryRun {
-					if err := e.store.RecordLearned(s.acct.Name, key, junkFact); err != nil {
+					if err := e.store.recordLearned(s.acct.Name, key, junkFact); err != nil {
 						return sum, err
 					}
 				}
@@ -359,10 +359,10 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 		log.Debug("holding back messages a batch of ours in flight may have put here", zap.Int("messages", len(held)))
 	}
 	st = LearnState{UIDValidity: status.UIDValidity, HighestUID: maxUID, Retry: imap.SeqSetFromNums(append(failed, held...)...)}
-	if err := e.store.PutLearn(s.acct.Name, mailbox, st); err != nil {
+	if err := e.store.putLearn(s.acct.Name, mailbox, st); err != nil {
 		return sum, err
 	}
-	return sum, e.store.DropPlaced(s.acct.Name, server, status.UIDValidity, maxUID, st.Retry)
+	return sum, e.store.dropPlaced(s.acct.Name, server, status.UIDValidity, maxUID, st.Retry)
 }
 
 // needsLesson reports whether some classifier still has to learn the
@@ -372,13 +372,13 @@ func (s *session) learnMailbox(ctx context.Context, mailbox string, all bool) (*
 func (s *session) needsLesson(key string, class classify.Class, classifiers []classify.Classifier, all bool) (need bool, already int, err error) {
 	store := s.e.store
 	if class == classify.Ham && !all {
-		wasJunk, err := store.HasLearned(s.acct.Name, key, junkFact)
+		wasJunk, err := store.hasLearned(s.acct.Name, key, junkFact)
 		if err != nil || !wasJunk {
 			return false, 0, err
 		}
 	}
 	for _, c := range classifiers {
-		done, err := store.HasLearned(s.acct.Name, key, learnedFact(class, c.Name()))
+		done, err := store.hasLearned(s.acct.Name, key, learnedFact(class, c.Name()))
 		if err != nil {
 			return false, already, err
 		}
@@ -400,7 +400,7 @@ func (s *session) teach(ctx context.Context, log *zap.Logger, key string, uid ui
 	ok := true
 	for _, c := range classifiers {
 		fact := learnedFact(class, c.Name())
-		done, err := e.store.HasLearned(s.acct.Name, key, fact)
+		done, err := e.store.hasLearned(s.acct.Name, key, fact)
 		if err != nil {
 			log.Error("cannot read what was learned", zap.Error(err))
 			return false
@@ -429,7 +429,7 @@ func (s *session) teach(ctx context.Context, log *zap.Logger, key string, uid ui
 		if class == classify.Spam {
 			facts = append(facts, junkFact)
 		}
-		if err := e.store.RecordLearned(s.acct.Name, key, facts...); err != nil {
+		if err := e.store.recordLearned(s.acct.Name, key, facts...); err != nil {
 			log.Error("cannot record a lesson; it may be given once more", zap.Error(err))
 			return false
 		}

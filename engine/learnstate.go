@@ -42,9 +42,9 @@ type LearnState struct {
 // learnKey is the key of a mailbox's LearnState.
 func learnKey(account, mailbox string) []byte { return stateKey(account, mailbox) }
 
-// GetLearn returns the learn state of a mailbox; ok is false when none was
+// getLearn returns the learn state of a mailbox; ok is false when none was
 // recorded.
-func (s *Store) GetLearn(account, mailbox string) (st LearnState, ok bool, err error) {
+func (s *Store) getLearn(account, mailbox string) (st LearnState, ok bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(learnBucket)
 		if b == nil {
@@ -63,8 +63,8 @@ func (s *Store) GetLearn(account, mailbox string) (st LearnState, ok bool, err e
 	return st, ok, nil
 }
 
-// PutLearn records the learn state of a mailbox.
-func (s *Store) PutLearn(account, mailbox string, st LearnState) error {
+// putLearn records the learn state of a mailbox.
+func (s *Store) putLearn(account, mailbox string, st LearnState) error {
 	v, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode learn state of %s/%s: %w", account, mailbox, err)
@@ -82,10 +82,10 @@ func (s *Store) PutLearn(account, mailbox string, st LearnState) error {
 	return nil
 }
 
-// AddPlaced records that mailrules put messages into dest (a server
+// addPlaced records that mailrules put messages into dest (a server
 // mailbox name) with these UIDs. A different UIDVALIDITY replaces what was
 // recorded.
-func (s *Store) AddPlaced(account, dest string, p actions.Placed) error {
+func (s *Store) addPlaced(account, dest string, p actions.Placed) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(placedBucket)
 		if err != nil {
@@ -113,8 +113,8 @@ func (s *Store) AddPlaced(account, dest string, p actions.Placed) error {
 	return nil
 }
 
-// Placed returns what mailrules put into dest (a server mailbox name).
-func (s *Store) Placed(account, dest string) (actions.Placed, error) {
+// placed returns what mailrules put into dest (a server mailbox name).
+func (s *Store) placed(account, dest string) (actions.Placed, error) {
 	var p actions.Placed
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(placedBucket)
@@ -132,9 +132,9 @@ func (s *Store) Placed(account, dest string) (actions.Placed, error) {
 	return p, nil
 }
 
-// DropPlaced forgets the placed UIDs at or below upTo, except those in
+// dropPlaced forgets the placed UIDs at or below upTo, except those in
 // keep: learning has looked at them.
-func (s *Store) DropPlaced(account, dest string, uidValidity, upTo uint32, keep imap.SeqSet) error {
+func (s *Store) dropPlaced(account, dest string, uidValidity, upTo uint32, keep imap.SeqSet) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(placedBucket)
 		if b == nil {
@@ -185,8 +185,8 @@ func learnedFact(c classify.Class, classifier string) string { return c.String()
 // junkFact marks a message that was seen in the junk folder.
 const junkFact = "junk"
 
-// HasLearned reports whether a fact about a message was recorded.
-func (s *Store) HasLearned(account, msgKey, fact string) (bool, error) {
+// hasLearned reports whether a fact about a message was recorded.
+func (s *Store) hasLearned(account, msgKey, fact string) (bool, error) {
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if b := tx.Bucket(learnedBucket); b != nil {
@@ -200,8 +200,8 @@ func (s *Store) HasLearned(account, msgKey, fact string) (bool, error) {
 	return ok, nil
 }
 
-// RecordLearned records facts about a message, durably.
-func (s *Store) RecordLearned(account, msgKey string, facts ...string) error {
+// recordLearned records facts about a message, durably.
+func (s *Store) recordLearned(account, msgKey string, facts ...string) error {
 	now, _ := time.Now().UTC().MarshalText()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(learnedBucket)

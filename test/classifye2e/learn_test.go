@@ -2,6 +2,7 @@ package classifye2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +192,48 @@ func TestLearnHoldsBackPendingBatch(t *testing.T) {
 	}
 	if got := w.learned(words); got != [2]int{1, 0} {
 		t.Fatalf("learned (spam, ham) = %v after the batch finished without putting it there, want (1, 0)", got)
+	}
+}
+
+// TestWatchLearnsFromMove: watch watches the junk folder although no rule
+// applies to it, and learns a message the user moves there.
+func TestWatchLearnsFromMove(t *testing.T) {
+	words := newWords("words")
+	w := newWorld(t, []rules.Spec{{Name: "nothing", When: `false`, Stop: true, Mailboxes: []string{"INBOX"}}}, nil, words)
+	w.cfg.Accounts[0].Learn = &config.Learn{Junk: "Junk", Classifiers: []string{"words"}}
+	w.create("Junk")
+	w.appendTo("INBOX", mail{"w@x", "offer", "buy now"})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	opts := w.opts
+	opts.Metrics = engine.NewMetrics()
+	go func() { done <- engine.New(w.cfg, w.store, nopLogger(), &opts).Watch(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch = %v", err)
+		}
+	}()
+	// Until the watcher of Junk has had its first look (the baseline):
+	// its first pass comes right after.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var b strings.Builder
+		opts.Metrics.WriteTo(&b)
+		if strings.Contains(b.String(), `mailrules_passes_total{account="test",mailbox="Junk",result="ok"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("watch made no first pass over Junk within 30s:\n%s", b.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	w.moveByID("INBOX", "Junk", "w@x")
+	for words.learnedCount(classify.Spam) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("watch did not learn the message moved into Junk within 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -183,6 +183,13 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 			return p.note(fmt.Errorf("fetch whole messages to classify from %q: %w", p.server, err))
 		}
 		<-classifying
+		// One the server sent no body for (expunged meanwhile, say) is
+		// tried again next pass, where it is dropped if it is gone.
+		for _, uid := range batch {
+			if !slices.ContainsFunc(held, func(h *heldMessage) bool { return h.uid == uid }) {
+				p.defer1(&heldMessage{undecided: byUID[uid], failedBy: "-", failed: errors.New("the server sent no body for it")})
+			}
+		}
 		done := make(chan struct{})
 		classifying = done
 		go func() {

@@ -45,7 +45,12 @@ func (e *Engine) waiting(account, mailbox string) bool {
 type undecided struct {
 	uid   uint32
 	isNew bool
+	size  int64 // RFC822.SIZE
 }
+
+// classifyBatchBytes bounds the bytes of one batch of whole messages (a
+// message larger than it makes a batch of its own).
+const classifyBatchBytes = 64 << 20
 
 // Classifiers makes the clients of cfg's [[classifier]] tables, in file
 // order.
@@ -151,8 +156,8 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 			whole = append(whole, it)
 		}
 	}
-	whole = append(whole, imap.FetchRFC822Size,
-		imap.FetchSection("", true, 0, e.wholeMessageLimit(p.rules.Classifiers())))
+	whole = append(whole, imap.FetchRFC822Size, imap.FetchSection("", true, 0, e.wholeMessageLimit(p.rules.Classifiers())))
+	limit := e.wholeMessageLimit(p.rules.Classifiers())
 	byUID := make(map[uint32]undecided, len(p.undecided))
 	uids := make([]uint32, 0, len(p.undecided))
 	for _, u := range p.undecided {
@@ -160,6 +165,18 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 		uids = append(uids, u.uid)
 	}
 	slices.Sort(uids)
+	// Batches of at most classifyBatch messages and classifyBatchBytes.
+	var batches [][]uint32
+	var bytes int64
+	for i, uid := range uids {
+		size := min(byUID[uid].size, limit)
+		if i == 0 || len(batches[len(batches)-1]) == classifyBatch || bytes+size > classifyBatchBytes {
+			batches = append(batches, nil)
+			bytes = 0
+		}
+		batches[len(batches)-1] = append(batches[len(batches)-1], uid)
+		bytes += size
+	}
 	// The next batch is fetched while the classifiers work on this one:
 	// at most one classifyHeld runs at a time, and the fetch touches
 	// nothing it uses, so two batches are in memory at the most.
@@ -167,8 +184,7 @@ func (p *mailboxPass) decideUndecided(ctx context.Context, builder *actions.Buil
 	classifying := make(chan struct{})
 	close(classifying)
 	defer func() { <-classifying }()
-	for start := 0; start < len(uids); start += classifyBatch {
-		batch := uids[start:min(start+classifyBatch, len(uids))]
+	for _, batch := range batches {
 		var held []*heldMessage
 		err := p.client.UIDFetch(ctx, imap.SeqSetFromNums(batch...), whole, func(m *imap.FetchMessage) error {
 			u, ok := byUID[m.UID]

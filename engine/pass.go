@@ -269,7 +269,7 @@ func (p *mailboxPass) fetchSet(ctx context.Context) (set imap.SeqSet, old *sweep
 // seen.
 func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepScope) (plan *actions.Plan, maxUID uint32, err error) {
 	e, sum, highest := p.e, p.sum, p.st.HighestUID
-	items, headerOnly := fetchItems(p.rules.Needs(), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
+	items, headerOnly := fetchItems(PassNeeds(p.rules), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
 	// Decisions are folded into the plan as the fetch streams, so memory
 	// holds the batched UID lists, not every message's decision.
 	builder := actions.NewBuilder(p.server)
@@ -311,7 +311,7 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 		if res.Need != "" {
 			// A rule reached classify(): decided after the fetch, on the
 			// whole message, with the verdict.
-			p.undecided = append(p.undecided, undecided{uid: m.UID, isNew: isNew})
+			p.undecided = append(p.undecided, undecided{uid: m.UID, isNew: isNew, size: m.Size})
 			return nil
 		}
 		p.record(m.UID, data, m.Flags, flagsKnown, res, builder)

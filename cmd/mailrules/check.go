@@ -89,7 +89,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 
 // describeFetch renders the FETCH items a pass over the set sends.
 func describeFetch(set *rules.Set) string {
-	items := engine.FetchItems(set.Needs(), set.HasScopeAll())
+	items := engine.FetchItems(engine.PassNeeds(set), set.HasScopeAll())
 	parts := make([]string, len(items))
 	for i, it := range items {
 		parts[i] = string(it)

@@ -17,6 +17,10 @@ import (
 // false. A rule that fails at run time is recorded in Result.Errors and does
 // nothing; the following rules still run.
 //
+// A rule that reaches classify(name) without a verdict from name in
+// msg.Verdicts stops the evaluation: the Result then has only Need set,
+// and nothing any rule decided counts (see classify.go).
+//
 // A move (or copy) to the mailbox the message is already in would make it
 // arrive again as new mail and loop, so it is ignored: a move there ends
 // processing without a final action, a copy there is dropped.

@@ -8,6 +8,9 @@
 // configuration file. The compiled [Set] reports what the IMAP side must
 // fetch for its rules ([Set.Needs]), found by walking the expression trees,
 // and evaluates a [Message] into a [Result] with no I/O ([Set.Evaluate]).
+// A condition may read a spam classifier's verdict, classify("rspamd");
+// the verdict comes with the Message, and an evaluation that needs one it
+// does not have says so (Result.Need) instead of deciding.
 //
 // Semantics: rules run in order; flag changes and copies accumulate; move,
 // delete and expunge end processing of the message; stop = true ends it

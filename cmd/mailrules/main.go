@@ -46,7 +46,7 @@ var exitStatuses = []struct {
 	meaning string
 }{
 	{exitOK, "success"},
-	{exitFailure, "a runtime failure: some pass failed (a server, a mailbox, the state file) or the server refused some messages' actions (everything else was done)"},
+	{exitFailure, "a runtime failure: some pass failed (a server, a mailbox, the state file), the server refused some messages' actions, a classifier gave no verdict on some messages (left untouched for the next pass) or some lessons failed (everything else was done)"},
 	{exitConfig, "a configuration or usage error"},
 }
 

@@ -81,13 +81,16 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 	// What dest holds from the UID on, counted, for messages that were
 	// in the source more than once.
 	have := make(map[string]int)
+	haveUIDs := make(map[string][]uint32) // the same, with their UIDs in dest
 	ex.command()
-	_, err = insp.Examine(ctx, dest)
+	destStatus, err := insp.Examine(ctx, dest)
 	if err == nil {
 		ex.command()
 		err = insp.UIDFetch(ctx, imap.SeqSet{{Start: from, Stop: 0}}, copyKeyItems, func(m *imap.FetchMessage) error {
 			if m.UID >= from {
-				have[copyKey(m)]++
+				k := copyKey(m)
+				have[k]++
+				haveUIDs[k] = append(haveUIDs[k], m.UID)
 			}
 			return nil
 		})
@@ -107,14 +110,20 @@ func (ex *executor) dedupe(ctx context.Context, dest string, uids imap.SeqSet, m
 		ex.log.Warn("could not look into the destination; copying without checking for earlier copies", zap.String("destination", dest), zap.Error(err))
 		return uids, nil, nil
 	}
-	var in []uint32
+	var in, there []uint32
 	for uid := range cand.All() {
 		if k, ok := want[uid]; ok && have[k] > 0 {
 			have[k]--
 			in = append(in, uid)
+			there = append(there, haveUIDs[k][0])
+			haveUIDs[k] = haveUIDs[k][1:]
 		}
 	}
 	present = imap.SeqSetFromNums(in...)
+	if len(there) > 0 && destStatus != nil && destStatus.UIDValidity != 0 {
+		// Put there by an earlier pass of ours: Report.Placed says so.
+		ex.placed(dest, destStatus.UIDValidity, imap.SeqSetFromNums(there...))
+	}
 	return difference(uids, present), present, nil
 }
 

@@ -145,6 +145,18 @@ type Report struct {
 	// (UIDPLUS, RFC 4315), its UIDVALIDITY and the UID after the highest
 	// one the copies got: a mark for Options.KnownDests of a later pass.
 	Dests map[string]DestMark
+	// Placed has, for each destination the server reported COPYUID for,
+	// the UIDs the copied and moved messages got there: what mailrules
+	// itself put into a mailbox, so that learning from the user's moves
+	// (engine) can tell them apart.
+	Placed map[string]Placed
+}
+
+// Placed are the UIDs messages got in one destination (COPYUID, RFC 4315
+// section 3), under its UIDVALIDITY.
+type Placed struct {
+	UIDValidity uint32      `json:"uidvalidity"`
+	UIDs        imap.SeqSet `json:"uids"`
 }
 
 // Failure is a set of messages whose action the server refused.

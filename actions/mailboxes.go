@@ -143,6 +143,20 @@ func (ex *executor) learn(dest string, data *imap.CopyData) {
 		ex.report.Dests = make(map[string]DestMark)
 	}
 	ex.report.Dests[dest] = ex.report.Dests[dest].Merge(DestMark{UIDValidity: data.UIDValidity, UIDNext: top + 1})
+	ex.placed(dest, data.UIDValidity, data.DestUIDs)
+}
+
+// placed adds uids of dest to Report.Placed.
+func (ex *executor) placed(dest string, uidValidity uint32, uids imap.SeqSet) {
+	if ex.report.Placed == nil {
+		ex.report.Placed = make(map[string]Placed)
+	}
+	p := ex.report.Placed[dest]
+	if p.UIDValidity != uidValidity {
+		p = Placed{UIDValidity: uidValidity}
+	}
+	p.UIDs = imap.SeqSetFromNums(append(p.UIDs.Nums(), uids.Nums()...)...)
+	ex.report.Placed[dest] = p
 }
 
 // Merge returns the later of two marks of one destination: newer's, with

@@ -8,6 +8,18 @@ import (
 	"github.com/mailrules/mailrules/internal/diag"
 )
 
+// ClassifierNames returns the names of the configured classifiers, in file
+// order: those rules may call with classify(name) and learn tables name.
+func (c *Config) ClassifierNames() []string {
+	var out []string
+	for _, cl := range c.Classifiers {
+		if cl.Name != "" {
+			out = append(out, cl.Name)
+		}
+	}
+	return out
+}
+
 // classifierProblem reports a problem with a [[classifier]], naming it.
 func (l *loader) classifierProblem(i int, name, key, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)

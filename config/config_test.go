@@ -228,6 +228,7 @@ func TestKeyTableMatchesFileShape(t *testing.T) {
 		"":               reflect.TypeOf(fileConfig{}),
 		"account":        reflect.TypeOf(fileAccount{}),
 		"account.oauth2": reflect.TypeOf(fileOAuth2{}),
+		"account.learn":  reflect.TypeOf(fileLearn{}),
 		"secret":         reflect.TypeOf(fileSecret{}),
 		"rule":           reflect.TypeOf(fileRule{}),
 		"classifier":     reflect.TypeOf(fileClassifier{}),

@@ -44,7 +44,8 @@ type fileAccount struct {
 	Subscribe     bool           `toml:"subscribe"`
 	Sieve         string         `toml:"sieve"`
 	// MaxConnections is a pointer so that 0, an error, differs from unset.
-	MaxConnections *int64 `toml:"max_connections"`
+	MaxConnections *int64         `toml:"max_connections"`
+	Learn          toml.Primitive `toml:"learn"`
 }
 
 type fileSecret struct {

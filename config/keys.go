@@ -59,6 +59,7 @@ var keyTable = []Key{
 	{"account", "subscribe", "boolean", "false", "subscribe to mailboxes the rules create"},
 	{"account", "sieve", "string (a path)", "the top-level sieve", "a Sieve script for this account instead of the top-level one, run after the [[rule]] tables"},
 	{"account", "max_connections", "integer", "5", "the most connections watch opens to the account where the server has no NOTIFY (with NOTIFY it opens one); IDLE for the first mailboxes listed, STATUS polling every poll_interval for the rest"},
+	{"account", "learn", "table", "", "teach classifiers from the user's moves: junk, ham and classifiers"},
 
 	{"secret", "env", "string", "", "an environment variable holds the secret"},
 	{"secret", "file", "string (a path)", "", "a file holds the secret (a final newline is dropped), relative to the config file's directory"},
@@ -73,6 +74,10 @@ var keyTable = []Key{
 	{"account.oauth2", "auth_url", "string", "", "authorization endpoint, for mailrules auth (authorization code grant with PKCE): https://, or http:// to a loopback host"},
 	{"account.oauth2", "device_auth_url", "string", "", "device authorization endpoint; mailrules auth then uses the device grant (RFC 8628)"},
 	{"account.oauth2", "store_command", "string or array of strings", "", "a command that receives the refresh token mailrules auth obtains on its stdin, e.g. pass insert -m NAME"},
+
+	{"account.learn", "junk", "string", "", "the junk folder: a message the user (not mailrules) moves here is learned as spam"},
+	{"account.learn", "ham", "string or array of strings", "none", "folders that count as ham: a message moved here out of the junk folder is learned as ham"},
+	{"account.learn", "classifiers", "string or array of strings", "", "the classifiers to teach, by name"},
 
 	{"rule", "name", "string", "", "the rule's name, for logs and summaries; unique"},
 	{"rule", "when", "string", "", "an expr condition on the message"},

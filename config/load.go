@@ -143,7 +143,9 @@ func parse(path, src string, mode os.FileMode) (*Config, error) {
 	l.unknownKeys(&fc)
 	l.crossCheck(cfg)
 	cfg.Specs = append(cfg.Specs, l.sieveSpecs(&fc, cfg)...)
-	set, err := rules.Compile(cfg.Specs)
+	classifierNames := cfg.ClassifierNames()
+	l.checkLearnClassifiers(cfg, classifierNames)
+	set, err := rules.CompileWith(cfg.Specs, &rules.Options{Classifiers: classifierNames})
 	if err != nil {
 		var ps diag.Problems
 		if errors.As(err, &ps) {

@@ -64,7 +64,10 @@ type Account struct {
 	// at once where the server has no NOTIFY (DefaultMaxConnections when
 	// the file sets none); with NOTIFY watch holds one.
 	MaxConnections int
-	Pos            diag.Position // where the [[account]] starts
+	// Learn, when set, teaches classifiers from the user's moves into and
+	// out of the junk folder ([account.learn]).
+	Learn *Learn
+	Pos   diag.Position // where the [[account]] starts
 }
 
 // Classifier is one [[classifier]]: the settings package classify takes,

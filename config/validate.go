@@ -212,6 +212,9 @@ func (l *loader) account(i int, fa *fileAccount) *Account {
 			a.Auth = "xoauth2"
 		}
 	}
+	if isPrimitiveSet(fa.Learn) {
+		a.Learn = l.learn(i, name, fa.Learn)
+	}
 	oauth := a.Auth == "xoauth2" || a.Auth == "oauthbearer"
 	switch {
 	case oauth && !isPrimitiveSet(fa.OAuth2):

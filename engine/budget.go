@@ -139,7 +139,7 @@ func (e *Engine) pollOnce(ctx context.Context, acct *config.Account, mailboxes [
 			if ctx.Err() != nil {
 				return nil
 			}
-			if _, err := s.passes(ctx, mb); err != nil { // flags.go: the flag pass, then pass
+			if _, err := s.watchRound(ctx, mb); err != nil { // learn.go: learning, the flag pass, the pass
 				if s.broken() {
 					return err
 				}
@@ -168,7 +168,8 @@ func (e *Engine) pollOnce(ctx context.Context, acct *config.Account, mailboxes [
 
 // pollDue asks the server for the STATUS of mailboxes and returns those
 // that need a pass: new mail since the recorded highest UID, a changed
-// UIDVALIDITY, a batch or messages to try again, or, for a mailbox with
+// UIDVALIDITY, a batch or messages to try again (messages waiting for a
+// classifier's verdict among them), or, for a mailbox with
 // flag rules, a HIGHESTMODSEQ past the one its flag passes recorded (always,
 // on a server without CONDSTORE: the flag pass compares the flags itself).
 func (e *Engine) pollDue(ctx context.Context, s *session, mailboxes []string) ([]string, error) {
@@ -236,7 +237,7 @@ func (e *Engine) pollDue(ctx context.Context, s *session, mailboxes []string) ([
 			due = append(due, mb) // the pass looks properly
 		case *data.UIDValidity != st.UIDValidity || *data.UIDNext > st.HighestUID+1:
 			due = append(due, mb)
-		case st.Pending != nil || len(st.Retry) > 0:
+		case st.Pending != nil || len(st.Retry) > 0 || len(st.Deferred)+len(st.DeferredOld) > 0:
 			due = append(due, mb)
 		case rules.For(acct.Name, mb).HasFlagRules() && (!condstore || st.Flags == nil || st.Flags.NoModSeq || data.HighestModSeq > st.Flags.ModSeq):
 			due = append(due, mb)

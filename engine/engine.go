@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/mailrules/mailrules/actions"
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 )
 
 // Options changes how the engine runs. A nil *Options is the zero value.
@@ -56,6 +59,12 @@ type Options struct {
 	// MaxLogins bounds the logins in flight process-wide (each account
 	// has at most 2); zero means DefaultMaxLogins.
 	MaxLogins int
+	// Classifiers, if set, are the classifiers that rules call with
+	// classify(name) and that learning teaches, found by their Name,
+	// instead of those the configuration's [[classifier]] tables make. A
+	// message whose rules reach a classifier that gives no verdict is
+	// left untouched and tried again on the next pass.
+	Classifiers []classify.Classifier
 }
 
 // Engine carries out passes for a loaded configuration.
@@ -76,6 +85,10 @@ type Engine struct {
 	svc service
 	// logins bounds the logins in flight (logins.go).
 	logins *loginLimiter
+	// built holds the classifiers made for the configuration in force
+	// (classifiers), buildMu serializes making them.
+	built   atomic.Pointer[builtClassifiers]
+	buildMu sync.Mutex
 }
 
 // config returns the configuration in force.
@@ -185,7 +198,16 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			return fmt.Errorf("account %q: %w", acct.Name, err)
 		}
 	}
-	for _, mailbox := range acct.Mailboxes {
+	// A ham folder learns before its rules run, so that a message the
+	// user took out of Junk is learned as ham before a rule looks at it;
+	// learn folders no rule pass looks at come last.
+	mailboxes := append([]string{}, acct.Mailboxes...)
+	for _, mb := range acct.Learn.Mailboxes() {
+		if !slices.ContainsFunc(mailboxes, func(m string) bool { return imap.MailboxEqual(m, mb) }) {
+			mailboxes = append(mailboxes, mb)
+		}
+	}
+	for i, mailbox := range mailboxes {
 		if ctx.Err() != nil {
 			log.Info("stopping before next mailbox", zap.String("mailbox", mailbox))
 			break
@@ -195,6 +217,19 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			if s, err = e.connect(ctx, acct); err != nil {
 				return fmt.Errorf("account %q: %w", acct.Name, err)
 			}
+		}
+		if s.isLearnFolder(mailbox) && !e.opts.All {
+			if err := s.learnAndReport(ctx, mailbox); err != nil {
+				errs = append(errs, err)
+				if s.broken() {
+					s.close()
+					s = nil
+				}
+				continue
+			}
+		}
+		if i >= len(acct.Mailboxes) {
+			continue // a learn folder only
 		}
 		sum, err := s.passes(ctx, mailbox) // flags.go: the flag pass, then pass
 		if err != nil {
@@ -211,6 +246,11 @@ func (e *Engine) runAccount(ctx context.Context, acct *config.Account) error {
 			// cron that something needs a look.
 			errs = append(errs, fmt.Errorf("account %q mailbox %q: the server refused the actions for %d messages (%d given up); see the log",
 				acct.Name, mailbox, sum.Failed, sum.GaveUp))
+		}
+		if sum.Deferred > 0 {
+			// Nothing was done to them; the next pass tries again.
+			errs = append(errs, fmt.Errorf("account %q mailbox %q: %d messages left untouched for a later pass: a classifier gave no verdict; see the log",
+				acct.Name, mailbox, sum.Deferred))
 		}
 	}
 	return errors.Join(errs...)

@@ -18,6 +18,17 @@ func FetchItems(needs rules.Needs, sweep bool) []imap.FetchItem {
 	return items
 }
 
+// PassNeeds is what a pass fetches first for set: its rules' needs, and
+// RFC822.SIZE when a rule calls classify(), so that the whole messages
+// the classifiers get are fetched in batches of bounded size.
+func PassNeeds(set *rules.Set) rules.Needs {
+	n := set.Needs()
+	if len(set.Classifiers()) > 0 {
+		n.Size = true
+	}
+	return n
+}
+
 // fetchItems turns what the rules need into FETCH items. headerOnly is false
 // when the one body section fetched is the whole (truncated) message. The
 // Message-ID is always fetched so that every action can be logged with it;

@@ -65,7 +65,12 @@ type mailboxMetrics struct {
 	// vanished before their actions ran.
 	failed, gaveUp, vanished uint64
 	reconnects               uint64
+	deferred                 uint64
+	learned                  map[string]uint64 // lessons taken, per class
+	learnErrors              uint64
 	matches                  map[string]uint64 // per rule
+	classified               map[string]uint64 // verdicts, per classifier
+	classifyErrors           map[string]uint64 // calls without a verdict, per classifier
 	actions                  map[string]uint64 // per plan step kind
 	// durations counts passes per bucket (not cumulative), durationSum
 	// their total seconds.
@@ -111,7 +116,8 @@ func (m *Metrics) get(account, mailbox string) *mailboxMetrics {
 	k := mailboxKey{account, mailbox}
 	mm := m.mailboxes[k]
 	if mm == nil {
-		mm = &mailboxMetrics{matches: map[string]uint64{}, actions: map[string]uint64{}}
+		mm = &mailboxMetrics{matches: map[string]uint64{}, actions: map[string]uint64{},
+			classified: map[string]uint64{}, classifyErrors: map[string]uint64{}, learned: map[string]uint64{}}
 		m.mailboxes[k] = mm
 	}
 	return mm
@@ -174,6 +180,13 @@ func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err err
 		mm.failed += uint64(sum.Failed)
 		mm.gaveUp += uint64(sum.GaveUp)
 		mm.vanished += uint64(sum.Vanished)
+		mm.deferred += uint64(sum.Deferred)
+		for name, n := range sum.Classified {
+			mm.classified[name] += uint64(n)
+		}
+		for name, n := range sum.ClassifyErrors {
+			mm.classifyErrors[name] += uint64(n)
+		}
 		for rule, n := range sum.Matched {
 			mm.matches[rule] += uint64(n)
 		}
@@ -188,6 +201,20 @@ func (m *Metrics) observePass(account, mailbox string, sum *PassSummary, err err
 	}
 	mm.durations[i]++
 	mm.durationSum += secs
+}
+
+// observeLearn records what learning did in a mailbox.
+func (m *Metrics) observeLearn(sum *LearnSummary) {
+	if m == nil || sum == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mm := m.get(sum.Account, sum.Mailbox)
+	if sum.Learned > 0 {
+		mm.learned[sum.Class.String()] += uint64(sum.Learned)
+	}
+	mm.learnErrors += uint64(sum.Failed)
 }
 
 // setConnected records that the mailbox's connection came up or went down
@@ -389,6 +416,16 @@ func (m *Metrics) sortedKeys() []mailboxKey {
 var (
 	descActions = newDesc("mailrules_actions_total",
 		"Messages acted on, per plan step kind (flag, copy, move, delete, ...).", "action")
+	descClassify = newDesc("mailrules_classify_total",
+		"Verdicts a classifier gave on messages, per classifier.", "classifier")
+	descClassifyErrors = newDesc("mailrules_classify_errors_total",
+		"Classifier calls that gave no verdict (unreachable, timeout, garbage), per classifier; the message is deferred.", "classifier")
+	descLearned = newDesc("mailrules_learned_total",
+		"Lessons classifiers took from the user's moves, per class (spam or ham).", "class")
+	descLearnErrors = newDesc("mailrules_learn_errors_total",
+		"Lessons a classifier could not take; the message is looked at again on the next pass.")
+	descDeferred = newDesc("mailrules_messages_deferred_total",
+		"Messages left untouched for a later pass because a classifier gave no verdict.")
 	descConnected = newDesc("mailrules_connected",
 		"1 while the watched mailbox has a live IMAP connection, else 0.")
 	descLastPass = newDesc("mailrules_last_pass_timestamp_seconds",
@@ -413,7 +450,7 @@ var (
 		"Messages whose rule condition held, per rule.", "rule")
 )
 
-var allDescs = []*prometheus.Desc{descActions, descConnected, descLastPass, descExamined,
+var allDescs = []*prometheus.Desc{descActions, descClassify, descClassifyErrors, descDeferred, descLearned, descLearnErrors, descConnected, descLastPass, descExamined,
 	descFailed, descGivenUp, descVanished, descPassDuration, descPasses, descReconnects,
 	descRuleErrors, descMatches}
 
@@ -455,6 +492,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 
 		perName(descActions, mm.actions)
+		perName(descClassify, mm.classified)
+		perName(descClassifyErrors, mm.classifyErrors)
+		counter(descDeferred, mm.deferred)
+		perName(descLearned, mm.learned)
+		counter(descLearnErrors, mm.learnErrors)
 		connected := 0.0
 		if mm.connected {
 			connected = 1

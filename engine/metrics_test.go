@@ -16,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/mailrules/mailrules/classify"
+
 	"github.com/mailrules/mailrules/config"
 )
 
@@ -47,25 +49,44 @@ func TestMetricsExposition(t *testing.T) {
 	m.watch("work", "INBOX", time.Hour)
 	m.setConnected("work", "INBOX", true, nil)
 	m.observePass("work", "INBOX", &PassSummary{
-		Examined: 3,
-		Matched:  map[string]int{"spam": 2, "lists": 1},
-		Actions:  map[string]int{"move": 2, "flag": 1},
-		Errors:   1,
-		Failed:   2,
-		GaveUp:   1,
-		Vanished: 3,
+		Examined:       3,
+		Matched:        map[string]int{"spam": 2, "lists": 1},
+		Actions:        map[string]int{"move": 2, "flag": 1},
+		Errors:         1,
+		Failed:         2,
+		GaveUp:         1,
+		Vanished:       3,
+		Deferred:       2,
+		Classified:     map[string]int{"rspamd": 4},
+		ClassifyErrors: map[string]int{"rspamd": 2},
 	}, nil, 200*time.Millisecond)
+	m.observeLearn(&LearnSummary{Account: "work", Mailbox: "INBOX", Class: classify.Ham, Learned: 1, Failed: 1})
 
 	want := `# HELP mailrules_actions_total Messages acted on, per plan step kind (flag, copy, move, delete, ...).
 # TYPE mailrules_actions_total counter
 mailrules_actions_total{account="work",mailbox="INBOX",action="flag"} 1
 mailrules_actions_total{account="work",mailbox="INBOX",action="move"} 2
+# HELP mailrules_classify_errors_total Classifier calls that gave no verdict (unreachable, timeout, garbage), per classifier; the message is deferred.
+# TYPE mailrules_classify_errors_total counter
+mailrules_classify_errors_total{account="work",mailbox="INBOX",classifier="rspamd"} 2
+# HELP mailrules_classify_total Verdicts a classifier gave on messages, per classifier.
+# TYPE mailrules_classify_total counter
+mailrules_classify_total{account="work",mailbox="INBOX",classifier="rspamd"} 4
 # HELP mailrules_connected 1 while the watched mailbox has a live IMAP connection, else 0.
 # TYPE mailrules_connected gauge
 mailrules_connected{account="work",mailbox="INBOX"} 1
 # HELP mailrules_last_pass_timestamp_seconds Unix time at which the last successful pass ended (0: none yet).
 # TYPE mailrules_last_pass_timestamp_seconds gauge
 mailrules_last_pass_timestamp_seconds{account="work",mailbox="INBOX"} 1.7000000005e+09
+# HELP mailrules_learn_errors_total Lessons a classifier could not take; the message is looked at again on the next pass.
+# TYPE mailrules_learn_errors_total counter
+mailrules_learn_errors_total{account="work",mailbox="INBOX"} 1
+# HELP mailrules_learned_total Lessons classifiers took from the user's moves, per class (spam or ham).
+# TYPE mailrules_learned_total counter
+mailrules_learned_total{account="work",mailbox="INBOX",class="ham"} 1
+# HELP mailrules_messages_deferred_total Messages left untouched for a later pass because a classifier gave no verdict.
+# TYPE mailrules_messages_deferred_total counter
+mailrules_messages_deferred_total{account="work",mailbox="INBOX"} 2
 # HELP mailrules_messages_examined_total Messages the rules were evaluated on.
 # TYPE mailrules_messages_examined_total counter
 mailrules_messages_examined_total{account="work",mailbox="INBOX"} 3
@@ -117,14 +138,14 @@ mailrules_rule_matches_total{account="work",mailbox="INBOX",rule="spam"} 2
 func TestMetricsEmpty(t *testing.T) {
 	m, _ := newTestMetrics()
 	// client_golang leaves out families without samples, so an empty
-	// Metrics writes nothing, but its collector describes all 12.
+	// Metrics writes nothing, but its collector describes all 17.
 	if got := render(t, m); got != "" {
 		t.Fatalf("empty Metrics wrote %q, want nothing", got)
 	}
 	descs := make(chan *prometheus.Desc, 100)
 	collector{m}.Describe(descs)
-	if n := len(descs); n != 12 {
-		t.Fatalf("collector describes %d families, want 12", n)
+	if n := len(descs); n != 17 {
+		t.Fatalf("collector describes %d families, want 17", n)
 	}
 
 	var nilMetrics *Metrics

@@ -58,6 +58,11 @@ type PassSummary struct {
 	// maxAttempts times, now left alone. Vanished counts messages another
 	// client expunged before their actions ran.
 	Failed, GaveUp, Vanished int
+	// Classified and ClassifyErrors count, per classifier, the verdicts
+	// obtained and the calls that gave none. Deferred counts the messages
+	// left untouched for a later pass for want of a verdict.
+	Classified, ClassifyErrors map[string]int
+	Deferred                   int
 	// Elapsed is the wall time of the pass; Fetch and Act the parts spent
 	// fetching and evaluating, and carrying out the plan.
 	Elapsed, Fetch, Act time.Duration
@@ -77,7 +82,8 @@ func (s *session) pass(ctx context.Context, mailbox string) (sum *PassSummary, e
 		mailbox: mailbox,
 		log:     s.log.With(zap.String("mailbox", mailbox)),
 		rules:   e.config().Rules.For(s.acct.Name, mailbox),
-		sum:     &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{}},
+		sum: &PassSummary{Account: s.acct.Name, Mailbox: mailbox, Matched: map[string]int{}, Actions: map[string]int{},
+			Classified: map[string]int{}, ClassifyErrors: map[string]int{}},
 	}
 	defer func() { p.sum.Elapsed = time.Since(start) }()
 	if p.rules.Len() == 0 {
@@ -125,8 +131,15 @@ type mailboxPass struct {
 	status  *imap.MailboxStatus // from SELECT (or EXAMINE)
 	now     time.Time           // "now" for the rules
 	journal *Journal            // left by an interrupted batch, or nil
-	retry   imap.SeqSet         // old messages to try again (st.Retry)
-	seen    map[uint32]bool     // which old messages the fetch returned
+	retry   imap.SeqSet         // old messages to try again (st.Retry, st.Deferred and st.DeferredOld)
+	// oldAgain are those of retry that are evaluated as old mail (st.DeferredOld).
+	oldAgain imap.SeqSet
+	seen     map[uint32]bool // which old messages the fetch returned
+
+	// undecided are the messages whose rules reached classify() without
+	// a verdict; deferred those still without one after asking.
+	undecided             []undecided
+	deferred, deferredOld []uint32
 }
 
 // prepare loads the state and opens the mailbox; idle is true when there is
@@ -141,7 +154,7 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 		return false, err
 	}
 	p.full = e.opts.All || p.st.FullPass
-	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && !p.full && !p.rules.HasScopeAll()
+	quiet := p.known && p.st.Pending == nil && len(p.st.Retry) == 0 && len(p.st.Deferred) == 0 && len(p.st.DeferredOld) == 0 && !p.full && !p.rules.HasScopeAll()
 	if quiet && !p.watching && p.selected != p.server {
 		// A cron run over a mailbox with no new mail: one STATUS instead
 		// of a SELECT, which costs the server a sync of the whole mailbox.
@@ -214,6 +227,9 @@ func (p *mailboxPass) prepare(ctx context.Context) (idle bool, err error) {
 	for _, r := range p.st.Retry {
 		retry = append(retry, r.UIDs.Nums()...)
 	}
+	retry = append(retry, p.st.Deferred.Nums()...)
+	retry = append(retry, p.st.DeferredOld.Nums()...)
+	p.oldAgain = p.st.DeferredOld
 	p.retry = imap.SeqSetFromNums(retry...)
 	return false, nil
 }
@@ -254,7 +270,7 @@ func (p *mailboxPass) fetchSet(ctx context.Context) (set imap.SeqSet, old *sweep
 // seen.
 func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepScope) (plan *actions.Plan, maxUID uint32, err error) {
 	e, sum, highest := p.e, p.sum, p.st.HighestUID
-	items, headerOnly := fetchItems(p.rules.Needs(), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
+	items, headerOnly := fetchItems(PassNeeds(p.rules), e.opts.DryRun, e.opts.All || p.rules.HasScopeAll())
 	// Decisions are folded into the plan as the fetch streams, so memory
 	// holds the batched UID lists, not every message's decision.
 	builder := actions.NewBuilder(p.server)
@@ -262,10 +278,9 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
 	fetchStart := time.Now()
 	flagsKnown := slices.Contains(items, imap.FetchFlags)
-	hasFlagRules := p.rules.HasFlagRules()
 	p.seen = make(map[uint32]bool)
 	onMessage := func(m *imap.FetchMessage) error {
-		isNew := p.full || m.UID > highest || p.retry.Contains(m.UID)
+		isNew := p.full || m.UID > highest || (p.retry.Contains(m.UID) && !p.oldAgain.Contains(m.UID))
 		// "UID n:*" also returns the last message when n is past it
 		// (RFC 3501 section 6.4.8), so filter here.
 		if m.UID == 0 || (!isNew && !old.includes(m.UID)) {
@@ -293,23 +308,14 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			msg.Header, msg.Raw = nil, data
 		}
 		res := p.rules.Evaluate(&msg, p.now)
-		if flagsKnown {
-			dropFlagNoops(&res, m.Flags)
-			if hasFlagRules {
-				p.expectFlags(p.mailbox, m.UID, m.Flags, res) // flags.go
-			}
-		}
 		sum.Examined++
-		for _, name := range res.Matched {
-			sum.Matched[name]++
+		if res.Need != "" {
+			// A rule reached classify(): decided after the fetch, on the
+			// whole message, with the verdict.
+			p.undecided = append(p.undecided, undecided{uid: m.UID, isNew: isNew, size: m.Size})
+			return nil
 		}
-		for _, err := range res.Errors {
-			sum.Errors++
-			p.log.Warn("rule failed on a message", zap.Uint32("uid", m.UID), zap.Error(err))
-		}
-		if res.HasActions() {
-			builder.Add(decide(m.UID, data, res, e.opts.DryRun))
-		}
+		p.record(m.UID, data, m.Flags, flagsKnown, res, builder)
 		return nil
 	}
 	// A long UID set (scattered sweep matches) is fetched in pieces so no
@@ -319,8 +325,33 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 			return nil, 0, p.note(fmt.Errorf("fetch from %q: %w", p.server, err))
 		}
 	}
+	if err := p.decideUndecided(ctx, builder, items); err != nil {
+		return nil, 0, err
+	}
 	sum.Fetch = time.Since(fetchStart)
 	return builder.Plan(), maxUID, nil
+}
+
+// record counts what the rules decided for one message and adds its
+// actions to the plan. fetched is the header block or the whole message;
+// flags are the message's flags when flagsKnown.
+func (p *mailboxPass) record(uid uint32, fetched []byte, flags []string, flagsKnown bool, res rules.Result, builder *actions.Builder) {
+	if flagsKnown {
+		dropFlagNoops(&res, flags)
+		if p.rules.HasFlagRules() {
+			p.expectFlags(p.mailbox, uid, flags, res) // flags.go
+		}
+	}
+	for _, name := range res.Matched {
+		p.sum.Matched[name]++
+	}
+	for _, err := range res.Errors {
+		p.sum.Errors++
+		p.log.Warn("rule failed on a message", zap.Uint32("uid", uid), zap.Error(err))
+	}
+	if res.HasActions() {
+		builder.Add(decide(uid, fetched, res, p.e.opts.DryRun))
+	}
 }
 
 // act carries out the plan, journaled when it copies, and records the
@@ -386,6 +417,9 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 			return p.note(fmt.Errorf("carry out plan for %q: %w", p.server, err))
 		}
 		learnDests(st, report.Dests)
+		if err := p.recordPlaced(ctx, report); err != nil {
+			return err
+		}
 		for kind, n := range report.Messages() {
 			p.sum.Actions[kind] += n
 		}
@@ -393,8 +427,13 @@ func (p *mailboxPass) act(ctx context.Context, plan *actions.Plan, maxUID uint32
 		p.sum.Act = time.Since(start)
 	}
 	retry := p.nextRetry(report)
-	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 {
-		st.HighestUID, st.Pending, st.FullPass, st.Retry = max(st.HighestUID, maxUID), nil, false, retry
+	deferred, deferredOld := imap.SeqSetFromNums(p.deferred...), imap.SeqSetFromNums(p.deferredOld...)
+	if maxUID != st.HighestUID || st.Pending != nil || !p.known || st.FullPass || len(st.Retry) > 0 || len(retry) > 0 ||
+		len(st.Deferred) > 0 || len(deferred) > 0 || len(st.DeferredOld) > 0 || len(deferredOld) > 0 {
+		st.DeferredOld = deferredOld
+		// Deferred messages (no verdict) stay out of HighestUID's
+		// meaning: they are evaluated again until decided, without limit.
+		st.HighestUID, st.Pending, st.FullPass, st.Retry, st.Deferred = max(st.HighestUID, maxUID), nil, false, retry, deferred
 		if err := e.store.Put(p.acct.Name, p.mailbox, *st); err != nil {
 			return err
 		}
@@ -464,6 +503,7 @@ func (s *session) logSummary(log *zap.Logger, sum *PassSummary) {
 		zap.Int("rule_errors", sum.Errors),
 		zap.Int("failed", sum.Failed),
 		zap.Int("vanished", sum.Vanished),
+		zap.Int("deferred", sum.Deferred),
 		zap.Duration("elapsed", sum.Elapsed),
 		zap.Duration("fetch", sum.Fetch),
 		zap.Duration("act", sum.Act))

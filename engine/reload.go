@@ -128,11 +128,13 @@ func (s *supervisor) apply(cfg *config.Config, initial bool) ReloadSummary {
 		if w == nil {
 			w = &wanted{acct: acct}
 		}
-		for _, mailbox := range acct.Mailboxes {
+		// The learn folders are watched too: learning from the user's
+		// moves is done when a pass looks at the folder they arrive in.
+		for _, mailbox := range append(slices.Clone(acct.Mailboxes), acct.Learn.Mailboxes()...) {
 			if slices.Contains(w.mailboxes, mailbox) {
 				continue
 			}
-			if cfg.Rules.For(acct.Name, mailbox).Len() == 0 {
+			if cfg.Rules.For(acct.Name, mailbox).Len() == 0 && !(acct.Learn.IsJunk(mailbox) || acct.Learn.IsHam(mailbox)) {
 				if initial {
 					e.log.Info("no rule applies; not watching", zap.String("account", acct.Name), zap.String("mailbox", mailbox))
 				}
@@ -289,6 +291,7 @@ var accountSettings = []accountSetting{
 	{"timeout", []string{"Timeout"}, equal(func(a *config.Account) any { return a.Timeout })},
 	{"subscribe", []string{"Subscribe"}, equal(func(a *config.Account) bool { return a.Subscribe })},
 	{"max_connections", []string{"MaxConnections"}, equal(func(a *config.Account) int { return a.MaxConnections })},
+	{"learn", []string{"Learn"}, equal(func(a *config.Account) *config.Learn { return a.Learn })},
 }
 
 // notSettings are the config.Account fields that are not settings of a

@@ -36,6 +36,14 @@ type MailboxState struct {
 	// refused: the next passes evaluate them again, a bounded number of
 	// times (maxAttempts).
 	Retry []Retry `json:"retry,omitempty"`
+	// Deferred holds messages at or below HighestUID that no rule has
+	// decided yet because a classifier gave no verdict (unreachable,
+	// timeout, garbage): nothing was done to them, and every pass
+	// evaluates them again, without limit, until one is had.
+	Deferred imap.SeqSet `json:"deferred,omitempty"`
+	// DeferredOld are deferred messages that were not new when deferred
+	// (a scope = "all" sweep reached them): evaluated again as old mail.
+	DeferredOld imap.SeqSet `json:"deferred_old,omitempty"`
 	// FullPass is set while a pass over every message (run --all) has not
 	// completed: the next pass goes over every message too.
 	FullPass bool `json:"full_pass,omitempty"`

@@ -15,6 +15,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 )
 
 // How `mailrules status` reads the state while `watch` runs: bbolt lets
@@ -113,6 +114,9 @@ type MailboxStatus struct {
 	Pending *PendingStatus `json:"pending,omitempty"`
 	// Retry lists the messages to try again.
 	Retry []RetryStatus `json:"retry,omitempty"`
+	// Deferred are the messages (an IMAP sequence set) that wait for a
+	// classifier's verdict; every pass tries them again.
+	Deferred string `json:"deferred,omitempty"`
 	// FullPass is set while a run --all has not completed.
 	FullPass bool `json:"full_pass,omitempty"`
 	// FlagModSeq is the mod-sequence up to which flag rules have handled
@@ -163,6 +167,9 @@ func mailboxStatus(account, mailbox string, st *MailboxState, lp *LastPass) Mail
 	}
 	if st.Flags != nil {
 		ms.FlagModSeq = st.Flags.ModSeq
+	}
+	if d := append(st.Deferred.Nums(), st.DeferredOld.Nums()...); len(d) > 0 {
+		ms.Deferred = imap.SeqSetFromNums(d...).String()
 	}
 	return ms
 }

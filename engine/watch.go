@@ -106,7 +106,7 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 	for {
 		changed.Store(false)
 		wake.Store(e.config().Rules.For(acct.Name, mailbox).HasFlagRules())
-		if _, err := s.passes(ctx, mailbox); err != nil { // flags.go: the flag pass, then pass
+		if _, err := s.watchRound(ctx, mailbox); err != nil { // learn.go
 			return err
 		}
 		if firstPass {
@@ -119,8 +119,14 @@ func (e *Engine) watchOnce(ctx context.Context, acct *config.Account, mailbox st
 		// With scope = "all" rules (archiving by age, say) a quiet mailbox
 		// still needs a pass now and then, not only when mail arrives.
 		waitCtx, stopWaiting := ctx, context.CancelFunc(func() {})
-		if e.config().Rules.For(acct.Name, mailbox).HasScopeAll() {
+		if set := e.config().Rules.For(acct.Name, mailbox); set.HasScopeAll() || set.Len() == 0 {
+			// A learn folder without rules may not exist yet: look again
+			// now and then.
 			waitCtx, stopWaiting = context.WithTimeout(ctx, sweepInterval(acct))
+		} else if e.waiting(acct.Name, mailbox) {
+			// Messages wait for a classifier's verdict: try again soon,
+			// not only when mail arrives.
+			waitCtx, stopWaiting = context.WithTimeout(ctx, deferredRetryInterval)
 		}
 		err := s.wait(waitCtx, mailbox, &changed)
 		stopWaiting()

@@ -370,7 +370,7 @@ func (n *notifyWatch) passes(ctx context.Context) error {
 		// pass selects the mailbox at once. Otherwise (a first pass, a
 		// sweep) one STATUS spares a quiet mailbox a SELECT.
 		s.watching = notified
-		_, err := s.passes(ctx, mb) // flags.go: the flag pass, then pass
+		_, err := s.watchRound(ctx, mb) // learn.go: learning, the flag pass, the pass
 		s.watching = false
 		if err != nil {
 			if s.broken() {
@@ -402,6 +402,25 @@ func (n *notifyWatch) wait(ctx context.Context) (sweep bool, err error) {
 	n.stopIdle = cancel
 	mailboxes := slices.Clone(n.mailboxes)
 	n.mu.Unlock()
+	// Messages that wait for a classifier's verdict are tried again soon,
+	// not only when mail arrives.
+	var retry []string
+	for _, mb := range mailboxes {
+		if e.waiting(acct.Name, mb) {
+			retry = append(retry, mb)
+		}
+	}
+	if len(retry) > 0 {
+		rt := time.AfterFunc(deferredRetryInterval, func() {
+			n.mu.Lock()
+			for _, mb := range retry {
+				n.pending[mb] = true
+			}
+			n.mu.Unlock()
+			cancel()
+		})
+		defer rt.Stop()
+	}
 	defer func() {
 		n.mu.Lock()
 		n.stopIdle = func() {}

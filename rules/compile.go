@@ -64,12 +64,23 @@ type rule struct {
 	accounts    []string
 	mailboxes   []string
 	needs       Needs
+	whenSrc     string   // the condition as written
+	classifiers []string // classify() names in the condition and templates
 }
 
-// Compile checks and compiles specs, in order. It reports every problem at
-// once, as diag.Problems.
+// Compile checks and compiles specs, in order, with no classifier
+// configured. It reports every problem at once, as diag.Problems.
 func Compile(specs []Spec) (*Set, error) {
+	return CompileWith(specs, nil)
+}
+
+// CompileWith is Compile with options: the configured classifiers that
+// classify(name) may call. A nil opts is equivalent to a zero Options.
+func CompileWith(specs []Spec, opts *Options) (*Set, error) {
 	c := newCompiler()
+	if opts != nil {
+		c.opts = *opts
+	}
 	set := &Set{shared: &shared{dec: c.dec, limit: message.DefaultBodyLimit}}
 	seen := map[string]diag.Position{}
 	for i := range specs {
@@ -169,6 +180,7 @@ func containsMailbox(list []string, mailbox string) bool {
 // compiler holds what compiling every rule shares.
 type compiler struct {
 	dec      *message.Decoder
+	opts     Options
 	vars     map[string]*variable
 	funcs    map[string]*function
 	baseOpts []expr.Option
@@ -176,6 +188,8 @@ type compiler struct {
 	problems diag.Problems
 	// foldConfig compiles constant subexpressions; made on first use.
 	foldConfig *conf.Config
+	// classifiers collects the classify() names of the rule being compiled.
+	classifiers []string
 }
 
 func newCompiler() *compiler {
@@ -235,7 +249,8 @@ func locate(sp *Spec, field string, index, offset int) diag.Position {
 
 func (c *compiler) compileRule(sp *Spec, index int) *rule {
 	before := len(c.problems)
-	r := &rule{name: sp.Name, stop: sp.Stop, accounts: sp.Accounts, mailboxes: sp.Mailboxes}
+	r := &rule{name: sp.Name, stop: sp.Stop, accounts: sp.Accounts, mailboxes: sp.Mailboxes, whenSrc: sp.When}
+	c.classifiers = nil
 	if strings.TrimSpace(sp.Name) == "" {
 		c.problem(sp, sp.Pos, "rule #%d has no name", index+1)
 	}
@@ -327,6 +342,7 @@ func (c *compiler) compileRule(sp *Spec, index int) *rule {
 		return nil
 	}
 	r.needs = mergeNeeds(needs)
+	r.classifiers = c.classifiers
 	return r
 }
 
@@ -396,6 +412,9 @@ func (c *compiler) compileExpr(sp *Spec, field string, index, offset int, src st
 		opts = append(opts, expr.AsBool())
 	}
 	prog, err := expr.Compile(src, opts...)
+	for _, name := range st.classifiers {
+		c.classifiers = appendUnique(c.classifiers, name)
+	}
 	if len(st.problems) > 0 {
 		for _, p := range st.problems {
 			c.problem(sp, locate(sp, field, index, offset+runeToByte(src, p.from)), "%s: %s", field, p.msg)
@@ -443,6 +462,15 @@ func (c *compiler) explain(msg string) string {
 		}
 		return fmt.Sprintf("unknown name %q", name)
 	}
+	if field, ok := strings.CutPrefix(msg, "type rules.verdict has no field "); ok {
+		field = strings.TrimSpace(field)
+		hint := ""
+		if s := Closest(field, verdictFields); s != "" {
+			hint = fmt.Sprintf("; did you mean %q?", s)
+		}
+		return fmt.Sprintf("a classify() verdict has no field %q (it has %s)%s", field, strings.Join(verdictFields, ", "), hint)
+	}
+	msg = strings.ReplaceAll(msg, "rules.verdict", "classify() verdict")
 	// Internal variable functions must not leak into messages.
 	return strings.ReplaceAll(msg, "$", "")
 }
@@ -503,6 +531,8 @@ type patchState struct {
 	callees  map[*ast.IdentifierNode]bool
 	lets     map[string]bool
 	problems []exprProblem
+	// classifiers are the configured classifiers the expression names.
+	classifiers []string
 }
 
 type exprProblem struct {
@@ -533,6 +563,10 @@ func (v *collector) Visit(node *ast.Node) {
 		}
 		f, ok := st.c.funcs[id.Value]
 		if !ok || len(n.Arguments) == 0 {
+			return
+		}
+		if f.classifierArg {
+			st.checkClassifier(n)
 			return
 		}
 		arg, isConst := constString(n.Arguments[0])

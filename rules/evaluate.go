@@ -18,6 +18,10 @@ import (
 // otherwise only those with "arrival" in on. A rule that fails at run time is recorded in Result.Errors and does
 // nothing; the following rules still run.
 //
+// A rule that reaches classify(name) without a verdict from name in
+// msg.Verdicts stops the evaluation: the Result then has only Need set,
+// and nothing any rule decided counts (see classify.go).
+//
 // A move (or copy) to the mailbox the message is already in would make it
 // arrive again as new mail and loop, so it is ignored: a move there ends
 // processing without a final action, a copy there is dropped.
@@ -49,6 +53,9 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 			continue
 		}
 		out, err := st.vm.Run(r.when, &st.env)
+		if need := neededVerdict(err); need != "" {
+			return Result{Need: need}
+		}
 		if err != nil {
 			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: runtimeError("when", err)})
 			continue
@@ -69,6 +76,9 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 		if failed == nil && r.move != nil {
 			dest, failed = r.move.expand(&st.vm, &st.env)
+		}
+		if need := neededVerdict(failed); need != "" {
+			return Result{Need: need}
 		}
 		if failed != nil {
 			res.Errors = append(res.Errors, &EvalError{Rule: r.name, Err: failed})
@@ -103,6 +113,16 @@ func (s *Set) Evaluate(msg *Message, now time.Time) Result {
 		}
 	}
 	return res
+}
+
+// neededVerdict returns the classifier whose missing verdict stopped an
+// evaluation with err, or "".
+func neededVerdict(err error) string {
+	var nv *NeedVerdictError
+	if err != nil && errors.As(err, &nv) {
+		return nv.Classifier
+	}
+	return ""
 }
 
 // runtimeError makes expr's multi-line run-time error a one-line one that

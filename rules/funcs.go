@@ -75,6 +75,8 @@ type function struct {
 	headerArg bool
 	// durationArg: the first user argument is a duration string checked at compile time
 	durationArg bool
+	// classifierArg: the first user argument names a configured classifier (classify)
+	classifierArg bool
 	// globArg: the second argument is a glob pattern
 	fn  func(e *evalEnv, args []any) (any, error)
 	doc string
@@ -258,6 +260,7 @@ func functions() []function {
 		{name: "mb", types: []any{new(func(int) int)},
 			fn:  func(_ *evalEnv, a []any) (any, error) { return toInt(a[0]) << 20, nil },
 			doc: "n MiB in bytes"},
+		classifyFunction(),
 	}
 }
 

@@ -8,6 +8,9 @@
 // configuration file. The compiled [Set] reports what the IMAP side must
 // fetch for its rules ([Set.Needs]), found by walking the expression trees,
 // and evaluates a [Message] into a [Result] with no I/O ([Set.Evaluate]).
+// A condition may read a spam classifier's verdict, classify("rspamd");
+// the verdict comes with the Message, and an evaluation that needs one it
+// does not have says so (Result.Need) instead of deciding.
 //
 // Semantics: rules run in order; flag changes and copies accumulate; move,
 // delete and expunge end processing of the message; stop = true ends it
@@ -19,6 +22,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mailrules/mailrules/classify"
 	"github.com/mailrules/mailrules/internal/diag"
 )
 
@@ -110,6 +114,10 @@ type Message struct {
 	// since the last one. Only rules with "flags" in on are evaluated
 	// then, and only they.
 	FlagsChanged bool
+	// Verdicts are the classifiers' answers about the message, by
+	// classifier name; a rule that reaches classify(name) with no verdict
+	// for name makes Evaluate return a Result with Need set.
+	Verdicts map[string]*classify.Verdict
 }
 
 // Result is what the rules decided for one message.
@@ -120,6 +128,11 @@ type Result struct {
 	Copies      []Target
 	Final       *Final  // nil: the message stays where it is
 	Errors      []error // per-rule evaluation failures (*EvalError); those rules did nothing
+	// Need, when not "", is the classifier whose verdict a rule reached
+	// without having it (Message.Verdicts): nothing is decided, every
+	// other field is empty, and the message must be evaluated again with
+	// that verdict (or left alone when there is none to be had).
+	Need string
 }
 
 // FlagChange is a flag to add or remove and the rule that asked for it.

@@ -141,6 +141,9 @@ func (t *template) expand(m *vm.VM, env *evalEnv) (string, error) {
 			continue
 		}
 		out, err := m.Run(p.prog, env)
+		if neededVerdict(err) != "" {
+			return "", err
+		}
 		if err != nil {
 			return "", runtimeError("{"+p.prog.Source().String()+"}", err)
 		}

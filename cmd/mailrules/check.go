@@ -82,15 +82,19 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 				}
 			}
 			fmt.Fprintln(stdout)
+			describeClassifiers(stdout, set)
 		}
 	}
 	describeSieve(stdout, cfg)
+	for _, a := range cfg.Accounts {
+		describeLearn(stdout, a)
+	}
 	return exitOK
 }
 
 // describeFetch renders the FETCH items a pass over the set sends.
 func describeFetch(set *rules.Set) string {
-	return describeFetchItems(engine.FetchItems(set.Needs(), set.HasScopeAll()))
+	return describeFetchItems(engine.FetchItems(engine.PassNeeds(set), set.HasScopeAll()))
 }
 
 // describeFetchItems renders FETCH items as the command line has them.

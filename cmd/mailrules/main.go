@@ -9,6 +9,7 @@
 //	mailrules test    [-c FILE] [--json] MESSAGE.eml|MAILDIR|- ...
 //	                                             which rules match local messages, and what would happen
 //	mailrules import  [-o FILE] gmail FILE|-     translate Gmail filters (mailFilters.xml) into rules
+//	mailrules learn   [-c FILE] [--dry-run]      teach the classifiers from Junk (spam) and the ham folders
 //	mailrules auth    [-c FILE] ACCOUNT          sign in with OAuth 2.0 and store the refresh token
 //	mailrules status  [-c FILE] [--json]         the last passes and what is pending, per mailbox
 //	mailrules completion bash|zsh|fish           print a shell completion script
@@ -46,7 +47,7 @@ var exitStatuses = []struct {
 	meaning string
 }{
 	{exitOK, "success"},
-	{exitFailure, "a runtime failure: some pass failed (a server, a mailbox, the state file) or the server refused some messages' actions (everything else was done)"},
+	{exitFailure, "a runtime failure: some pass failed (a server, a mailbox, the state file), the server refused some messages' actions, a classifier gave no verdict on some messages (left untouched for the next pass) or some lessons failed (everything else was done)"},
 	{exitConfig, "a configuration or usage error"},
 }
 
@@ -134,6 +135,22 @@ func commandTable() []command {
 				"matching filter takes effect, as in Gmail.",
 			flags: func(fs *flag.FlagSet) { importFlags(fs) },
 			run:   cmdImport,
+		},
+		{
+			name:    "learn",
+			summary: "teach the classifiers from what Junk (spam) and the ham folders hold now",
+			doc: "For every account with a learn table, teach its classifiers every message in its junk folder " +
+				"as spam and every message in its ham folders as ham (like isbg --teachonly), then print how many " +
+				"lessons were taken, given before, failed and skipped (over the classifier's max_size), per " +
+				"mailbox, counted per message and classifier. A lesson is recorded in the state database once " +
+				"the classifier took it and never given again, by learn, run or watch; a message is known by its " +
+				"Message-ID, or by a hash of it when it has none. With --dry-run nothing is taught or recorded " +
+				"and the counts say what would be.\n\n" +
+				"run and watch learn from the user's moves as they happen: a message the user moves into the " +
+				"junk folder is learned as spam (those mailrules filed there itself are not), one the user moves " +
+				"out of it into a ham folder as ham, and it is flagged $NotJunk.",
+			flags: func(fs *flag.FlagSet) { learnFlags(fs) },
+			run:   func(args []string, _ io.Reader, _, _ io.Writer) int { return cmdLearn(args) },
 		},
 		{
 			name:     "auth",

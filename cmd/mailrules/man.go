@@ -273,6 +273,7 @@ var keySections = []struct{ table, heading, intro string }{
 	{"account.oauth2", "OAUTH 2.0", "An account's oauth2 table says how to get an access token for XOAUTH2 or OAUTHBEARER: a token_command that prints one, or the refresh-token grant with client_id, refresh_token and token_url."},
 	{"secret", "SECRETS", "A secret (password, oauth2.client_secret, oauth2.refresh_token) is a table with exactly one of these keys, so that it need not be written in the file."},
 	{"rule", "RULES", "Each [[rule]] table is one rule. Rules run in file order; flag changes and copies accumulate; move, delete and expunge end processing of the message, as does stop = true."},
+	{"account.learn", "LEARNING", "An account's learn table (learn = { junk = ..., ham = [...], classifiers = [...] }) teaches classifiers from the user's moves: a message the user moves into the junk folder is learned as spam (not those mailrules filed there), one moved out of it into a ham folder is learned as ham and flagged $NotJunk. Each lesson is recorded in the state and given once. mailrules learn teaches from what the folders hold now."},
 	{"classifier", "CLASSIFIERS", "Each [[classifier]] table is a spam classifier that rules can ask about a message and that learning teaches: rspamd over its HTTP protocol, SpamAssassin's spamd over SPAMC/1.5, or any command. A classifier that cannot be reached, times out or answers garbage gives no verdict: the message is left where it is and tried again on the next pass."},
 }
 

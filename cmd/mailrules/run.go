@@ -181,7 +181,10 @@ func runEngine(f *engineFlags, rest []string, fn func(context.Context, *engine.E
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace, Metrics: metrics, StatusFile: engine.StatusPath(statePath)}
+	// The engine makes the classifiers from the configuration (anew
+	// after a reload).
+	opts := &engine.Options{DryRun: f.dryRun, All: all, Out: os.Stdout, Trace: trace, Metrics: metrics,
+		StatusFile: engine.StatusPath(statePath)}
 	if f.watch {
 		if err := serviceOptions(opts, log); err != nil {
 			fmt.Fprintf(os.Stderr, "mailrules: %v\n", err)

@@ -122,6 +122,9 @@ func printStatus(w io.Writer, st *engine.Status, now time.Time) {
 		if m.FullPass {
 			notes = append(notes, name+": a pass over every message (run --all) is not complete yet")
 		}
+		if m.Deferred != "" {
+			notes = append(notes, fmt.Sprintf("%s: UIDs %s wait for a classifier's verdict, untouched; every pass tries again", name, m.Deferred))
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			m.Account, m.Mailbox, when, result, examined, acted, failed, uidValidity, highest, inFlight, retry)
 	}

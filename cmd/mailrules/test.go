@@ -42,6 +42,11 @@ type testReport struct {
 	// onto a message in a mailbox that Actions shows.
 	Sieve  []sieveReport `json:"sieve,omitempty"`
 	Errors []string      `json:"errors,omitempty"`
+	// Verdicts are the classifiers' answers the rules asked for.
+	Verdicts []verdictReport `json:"verdicts,omitempty"`
+	// Undecided, when set, is why no action is decided: a classifier a
+	// rule reached gave no verdict (a pass leaves such a message alone).
+	Undecided string `json:"undecided,omitempty"`
 }
 
 type finalReport struct {
@@ -114,6 +119,11 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitConfig
 	}
 	set := cfg.Rules.For(acct, mb)
+	classifiers, err := newClassifiers(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mailrules test: %v\n", err)
+		return exitConfig
+	}
 
 	var msgs []localMessage
 	failed := false
@@ -132,10 +142,18 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		m.msg.Account, m.msg.Mailbox = acct, mb
 		m.msg.UID = uint32(i + 1)
 		m.msg.FlagsChanged = *opts.on == string(rules.OnFlags)
-		res := set.Evaluate(&m.msg, now)
-		rep := makeReport(m, res)
-		rep.Sieve = sieveReports(cfg, acct, &m.msg, now)
-		reports = append(reports, rep)
+		res, verdicts, cerr := evaluateClassified(set, &m.msg, now, classifiers)
+		r := makeReport(m, res)
+		for _, v := range verdicts {
+			r.Verdicts = append(r.Verdicts, makeVerdictReport(v))
+		}
+		if cerr != nil {
+			r.Undecided = cerr.Error()
+			r.Actions = "undecided: left where it is"
+			failed = true
+		}
+		r.Sieve = sieveReports(cfg, acct, &m.msg, now)
+		reports = append(reports, r)
 		if len(res.Errors) > 0 {
 			failed = true
 		}
@@ -227,8 +245,13 @@ func printReports(w io.Writer, acct, mb string, set *rules.Set, reports []testRe
 		for _, sr := range r.Sieve {
 			fmt.Fprintf(w, "%s: %s: %s\n", esc(r.Message), esc(sr.Script), esc(strings.Join(sr.Actions, "; ")))
 		}
-	}
-	for _, r := range reports {
+		for _, v := range r.Verdicts {
+			fmt.Fprintf(w, "%s: %s\n", esc(r.Message), esc(v.String()))
+		}
+		if r.Undecided != "" {
+			fmt.Fprintf(w, "%s: no verdict, so no rule acts on it (a pass leaves it where it is and tries again later): %s\n",
+				esc(r.Message), esc(r.Undecided))
+		}
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "%s: error: %s\n", esc(r.Message), esc(e))
 		}

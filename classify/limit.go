@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -55,9 +56,11 @@ func (l *limiter) unavailable(format string, args ...any) error {
 }
 
 // timeoutCause says "timed out after 30s" rather than "context deadline
-// exceeded" when err comes from the request's own timeout.
+// exceeded" when err comes from the request's own timeout: the context's,
+// or the connection deadline set from it, which can fire a moment before
+// the context reports it.
 func (l *limiter) timeoutCause(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("timed out after %s: %w", l.timeout, err)
 	}
 	return err

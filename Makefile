@@ -97,7 +97,7 @@ bench: deps build
 ## one throwaway rspamd (test/rspamdtest); a few minutes. Flags in
 ## CLASSIFYFLAGS, e.g. CLASSIFYFLAGS="-runs 1 -classify-concurrency 16".
 CLASSIFYFLAGS ?= -runs 3
-bench-classify: deps
+bench-classify: deps build
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v -workloads classify $(CLASSIFYFLAGS)
 

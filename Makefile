@@ -93,11 +93,12 @@ bench: deps build
 	@[ "$(SCALE_ACCOUNTS)" = 0 ] || $(MAKE) --no-print-directory bench-scale
 
 ## bench-classify: the classify workload on its own table: the corpus
-## through mailrules' rspamd client and through rspamc, same concurrency,
-## one throwaway rspamd (test/rspamdtest); a few minutes. Flags in
+## through bin/mailrules run --all with a classify("rspamd") rule over a
+## Dovecot mailbox and through rspamc, same concurrency, one throwaway
+## rspamd (test/rspamdtest); a few minutes. Flags in
 ## CLASSIFYFLAGS, e.g. CLASSIFYFLAGS="-runs 1 -classify-concurrency 16".
 CLASSIFYFLAGS ?= -runs 3
-bench-classify: deps
+bench-classify: deps build
 	@command -v npm >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
 	$(GO) run ./test/bench/cmd/bench -v -workloads classify $(CLASSIFYFLAGS)
 

@@ -37,7 +37,8 @@ func (b *runner) mailrulesAvailable() bool {
 }
 
 // writeConfig writes a mailrules config for the account with the given
-// rule set and returns its path.
+// rule set (and whatever other top-level tables follow the account, such
+// as [[classifier]]) and returns its path.
 func (b *runner) writeConfig(a *account, rulesTOML string) (string, error) {
 	host, port, ok := strings.Cut(b.srv.Addr(), ":")
 	if !ok {
@@ -80,7 +81,11 @@ type childResult struct {
 // mailrulesCmd prepares bin/mailrules with args, the account password in
 // its environment and its output in a log file.
 func (b *runner) mailrulesCmd(ctx context.Context, a *account, args ...string) (*exec.Cmd, *os.File, error) {
-	cfgPath, err := b.writeConfig(a, bench.RulesTOML)
+	rulesTOML := a.rules
+	if rulesTOML == "" {
+		rulesTOML = bench.RulesTOML
+	}
+	cfgPath, err := b.writeConfig(a, rulesTOML)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,6 +29,7 @@ type account struct {
 	delim    string
 	expect   map[string]placement // by Message-ID
 	plan     floorPlan
+	rules    string // the config's tables after the account; "" means bench.RulesTOML
 }
 
 // placement is where a message should be after the bench rules ran.

@@ -13,14 +13,15 @@ import (
 // its actions into what mailrules does to such a message (the table in
 // README.md, "Sieve"). It implements rules.Script.
 //
-// mailboxexists is answered true for every name: mailrules creates the
-// mailboxes a fileinto names when they are missing.
+// mailboxexists asks msg.MailboxExists (every name exists when it is nil);
+// the names are "/"-separated paths, as fileinto's are.
 func (s *Script) Decide(msg *rules.Message, now time.Time) (rules.Decision, error) {
 	hdr := msg.Header
 	if len(hdr) == 0 && len(msg.Raw) > 0 {
 		hdr, _ = message.SplitHeader(msg.Raw)
 	}
-	out, err := s.Run(&Env{Header: hdr, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now})
+	out, err := s.Run(&Env{Header: hdr, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now,
+		MailboxExists: msg.MailboxExists})
 	if err != nil {
 		return rules.Decision{}, err
 	}

@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,7 @@ func TestNeeds(t *testing.T) {
 		{`require "envelope"; if envelope "to" "a" { keep; }`, rules.Needs{Headers: []string{"DELIVERED-TO", "RETURN-PATH", "X-ORIGINAL-TO"}}},
 		{`require "spamtest"; if spamtest "5" { discard; }`, rules.Needs{Headers: []string{"X-RSPAMD-SCORE", "X-SPAM-SCORE", "X-SPAM-STATUS"}}},
 		{`require "date"; if date "Date" "year" "2025" { keep; }`, rules.Needs{Headers: []string{"DATE"}}},
+		{`require "mailbox"; if mailboxexists "A" { keep; }`, rules.Needs{Mailboxes: true}},
 	}
 	for _, tt := range tests {
 		s, err := Compile("n.sieve", []byte(tt.script), nil)
@@ -124,7 +126,8 @@ func TestNeeds(t *testing.T) {
 		}
 		got := s.Needs()
 		if strings.Join(got.Headers, ",") != strings.Join(tt.want.Headers, ",") || got.AllHeaders != tt.want.AllHeaders ||
-			got.Flags != tt.want.Flags || got.Size != tt.want.Size || got.Body != tt.want.Body || got.InternalDate {
+			got.Flags != tt.want.Flags || got.Size != tt.want.Size || got.Body != tt.want.Body || got.InternalDate ||
+			got.Mailboxes != tt.want.Mailboxes {
 			t.Errorf("Needs(%s) = %+v, want %+v", tt.script, got, tt.want)
 		}
 	}
@@ -194,5 +197,36 @@ func TestDecideWholeMessage(t *testing.T) {
 	}
 	if d.Final == nil || d.Final.Kind != rules.FinalMove || d.Final.Mailbox != "Bulk" {
 		t.Errorf("Decide = %+v, want a move to Bulk", d)
+	}
+}
+
+// TestDecideMailboxExists checks that mailboxexists asks the message's
+// MailboxExists, for every name of its list (RFC 5490 section 3.1).
+func TestDecideMailboxExists(t *testing.T) {
+	s, err := Compile("m.sieve", []byte(`require ["fileinto", "mailbox"]; if mailboxexists ["Lists", "Lists/go"] { fileinto "Lists"; }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		existing []string // nil: no MailboxExists
+		want     bool     // moved to Lists
+	}{
+		{nil, true},
+		{[]string{"Lists", "Lists/go"}, true},
+		{[]string{"Lists"}, false},
+		{[]string{}, false},
+	}
+	for _, tt := range tests {
+		msg := &rules.Message{Mailbox: "INBOX", Header: []byte("Subject: x\r\n\r\n")}
+		if tt.existing != nil {
+			msg.MailboxExists = func(path string) bool { return slices.Contains(tt.existing, path) }
+		}
+		d, err := s.Decide(msg, time.Now())
+		if err != nil {
+			t.Fatalf("Decide with %q: %v", tt.existing, err)
+		}
+		if got := d.Final != nil && d.Final.Mailbox == "Lists"; got != tt.want {
+			t.Errorf("Decide with mailboxes %q: moved = %v, want %v", tt.existing, got, tt.want)
+		}
 	}
 }

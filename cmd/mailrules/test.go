@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/internal/termtext"
 	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
@@ -137,9 +140,11 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		msgs = append(msgs, got...)
 	}
 	reports := make([]testReport, 0, len(msgs))
+	exists := configMailboxes(cfg, acct)
 	for i := range msgs {
 		m := &msgs[i]
 		m.msg.Account, m.msg.Mailbox = acct, mb
+		m.msg.MailboxExists = exists
 		m.msg.UID = uint32(i + 1)
 		m.msg.FlagsChanged = *opts.on == string(rules.OnFlags)
 		res, verdicts, cerr := evaluateClassified(set, &m.msg, now, classifiers)
@@ -168,11 +173,33 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	} else {
 		printReports(stdout, acct, mb, set, reports)
+		if set.Needs().Mailboxes {
+			fmt.Fprintf(stdout, "\nmailboxexists: test does not connect, so only INBOX and the mailboxes and Trash the account's configuration names exist\n")
+		}
 	}
 	if failed {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// configMailboxes answers rules.Message.MailboxExists for test, which
+// does not connect to the server: a mailbox exists when it is INBOX, one
+// of the account's mailboxes or its Trash, as the configuration names
+// them.
+func configMailboxes(cfg *config.Config, account string) func(path string) bool {
+	existing := map[string]bool{"INBOX": true}
+	for _, a := range cfg.Accounts {
+		if a.Name != account {
+			continue
+		}
+		for _, mb := range append(slices.Clone(a.Mailboxes), a.Trash) {
+			if name := actions.MailboxName(mb, "/", ""); name != "" {
+				existing[imap.MailboxKey(name)] = true
+			}
+		}
+	}
+	return func(path string) bool { return existing[imap.MailboxKey(actions.MailboxName(path, "/", ""))] }
 }
 
 // pickAccount chooses the account and mailbox to evaluate as.

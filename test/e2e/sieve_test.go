@@ -208,3 +208,49 @@ func TestSieveReload(t *testing.T) {
 	}
 	filed("b2@x", "beta two", "Beta")
 }
+
+// TestSieveMailboxExists: mailboxexists (RFC 5490 section 3.1) asks the
+// server, with the delimiter mapping of fileinto: the script files into
+// Lists, and into Lists/go, only once they exist, and keeps otherwise.
+func TestSieveMailboxExists(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "exists.sieve"`)
+	script := `require ["fileinto", "mailbox"];
+if mailboxexists "Lists/go" { fileinto "Lists/go"; }
+elsif mailboxexists "Lists" { fileinto "Lists"; }
+`
+	if err := os.WriteFile(filepath.Join(e.dir, "exists.sieve"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.check()
+	if r.code != 0 || strings.Contains(r.stderr, "mailboxexists") {
+		t.Errorf("check exited %d or warned about mailboxexists:\n%s", r.code, r.stderr)
+	}
+	e.appendMessages("INBOX", message{id: "before@x"})
+	e.mustRun("run", "--all")
+	want := snapshot{"INBOX": {"before@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("without Lists:\n%s\nwant:\n%s", got, want)
+	}
+
+	c := e.client()
+	if err := c.Create(t.Context(), "Lists"); err != nil {
+		t.Fatalf("Create(Lists) = %v", err)
+	}
+	e.appendMessages("INBOX", message{id: "lists@x"})
+	e.mustRun("run")
+	want = snapshot{"INBOX": {"before@x": ``}, "Lists": {"lists@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("with Lists:\n%s\nwant:\n%s", got, want)
+	}
+
+	if err := c.Create(t.Context(), "Lists.go"); err != nil {
+		t.Fatalf("Create(Lists.go) = %v", err)
+	}
+	c.Logout(t.Context())
+	e.appendMessages("INBOX", message{id: "go@x"})
+	e.mustRun("run")
+	want = snapshot{"INBOX": {"before@x": ``}, "Lists": {"lists@x": ``}, "Lists.go": {"go@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("with Lists.go:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -153,6 +153,11 @@ type FlagChange struct {
 type Target struct {
 	Mailbox string // "/"-separated path with templates expanded
 	Rule    string
+	// OwnFlags says that the copy is to have exactly Flags in Mailbox,
+	// not the flags the source message has (a Sieve fileinto with flags
+	// other than the kept message's). Expr rules leave it false.
+	OwnFlags bool
+	Flags    []string
 }
 
 // FinalKind is what finally happens to a message.

@@ -254,3 +254,55 @@ elsif mailboxexists "Lists" { fileinto "Lists"; }
 		t.Fatalf("with Lists.go:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestSieveCopyFlags: a copy gets the flags its fileinto stores with
+// (:flags, or the flag variable at that moment), as Pigeonhole stores it,
+// and the message left in place keeps its own.
+func TestSieveCopyFlags(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "flags.sieve"`)
+	script := `require ["fileinto", "copy", "imap4flags"];
+if header :contains "subject" "star" {
+  fileinto :copy :flags "\\Flagged" "Starred";
+}
+if header :contains "subject" "both" {
+  addflag "$Kept";
+  fileinto :flags "\\Seen" "Read";
+  fileinto "Plain";
+  keep;
+}
+if header :contains "subject" "same" {
+  fileinto :copy "Same";
+}
+`
+	if err := os.WriteFile(filepath.Join(e.dir, "flags.sieve"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.appendMessages("INBOX",
+		message{id: "star@x", headers: "Subject: star me", flags: []string{`\Answered`}},
+		message{id: "star2@x", headers: "Subject: star me too"},
+		message{id: "both@x", headers: "Subject: both", flags: []string{`\Answered`}},
+		message{id: "same@x", headers: "Subject: same", flags: []string{`\Seen`}},
+	)
+	e.mustRun("run", "--all")
+	want := snapshot{
+		"INBOX": {
+			"star@x":  `\Answered`,
+			"star2@x": ``,
+			"both@x":  `$Kept \Answered`,
+			"same@x":  `\Seen`,
+		},
+		"Starred": {"star@x": `\Flagged`, "star2@x": `\Flagged`},
+		"Read":    {"both@x": `\Seen`},
+		"Plain":   {"both@x": `$Kept \Answered`},
+		"Same":    {"same@x": `\Seen`},
+	}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("after run --all:\n%s\nwant:\n%s", got, want)
+	}
+	// The source is selected again afterwards: new mail is still filed.
+	e.appendMessages("INBOX", message{id: "star3@x", headers: "Subject: star again", flags: []string{`\Seen`}})
+	e.mustRun("run")
+	if got := e.snapshot(); got["Starred"]["star3@x"] != `\Flagged` || got["INBOX"]["star3@x"] != `\Seen` {
+		t.Fatalf("after a second run:\n%s", got)
+	}
+}

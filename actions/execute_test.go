@@ -731,3 +731,30 @@ func TestExecuteDirectoryListsOnce(t *testing.T) {
 		t.Fatalf("recreated Lists.a = %q, want <4@test>", got)
 	}
 }
+
+// TestExecuteCopyFlagsWithoutCopyUID: a server that names no UIDs of the
+// copies (no COPYUID) leaves them with the source's flags, with a warning,
+// and nothing else is sent for them.
+func TestExecuteCopyFlagsWithoutCopyUID(t *testing.T) {
+	s := newFakeServer(2)
+	s.addBox("Starred")
+	s.boxes["INBOX"].msgs[1].flags[`\Answered`] = true
+	p := NewPlan("INBOX", []Decision{
+		{UID: 1, Result: rules.Result{Matched: []string{"s"}, Copies: []rules.Target{{Mailbox: "Starred", Rule: "s", OwnFlags: true, Flags: []string{`\Flagged`}}}}},
+	})
+	rep, err := p.Execute(t.Context(), s, nil)
+	if err != nil {
+		t.Fatalf("Execute = %v", err)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "keep the source's flags") {
+		t.Errorf("Execute warnings = %q, want one about the copies' flags", rep.Warnings)
+	}
+	for _, cmd := range s.cmds {
+		if strings.Contains(cmd, "STORE") {
+			t.Errorf("Execute sent %q", cmd)
+		}
+	}
+	if got := s.boxes["Starred"].msgs[1]; got == nil || !got.flags[`\Answered`] || got.flags[`\Flagged`] {
+		t.Errorf("copy in Starred = %+v, want the source's flags", got)
+	}
+}

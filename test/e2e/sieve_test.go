@@ -260,20 +260,7 @@ elsif mailboxexists "Lists" { fileinto "Lists"; }
 // and the message left in place keeps its own.
 func TestSieveCopyFlags(t *testing.T) {
 	e := newEnv(t, srv, "", `sieve = "flags.sieve"`)
-	script := `require ["fileinto", "copy", "imap4flags"];
-if header :contains "subject" "star" {
-  fileinto :copy :flags "\\Flagged" "Starred";
-}
-if header :contains "subject" "both" {
-  addflag "$Kept";
-  fileinto :flags "\\Seen" "Read";
-  fileinto "Plain";
-  keep;
-}
-if header :contains "subject" "same" {
-  fileinto :copy "Same";
-}
-`
+	script := copyFlagsSieve
 	if err := os.WriteFile(filepath.Join(e.dir, "flags.sieve"), []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -306,3 +293,45 @@ if header :contains "subject" "same" {
 		t.Fatalf("after a second run:\n%s", got)
 	}
 }
+
+// TestSieveCopyFlagsWatch: in watch, setting a copy's flags selects the
+// destination and then the source again, and watching goes on.
+func TestSieveCopyFlagsWatch(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "flags.sieve"`)
+	if err := os.WriteFile(filepath.Join(e.dir, "flags.sieve"), []byte(copyFlagsSieve), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop, log := e.startWatch(t)
+	observer := e.client()
+	for _, id := range []string{"w1@x", "w2@x"} {
+		e.appendMessages("INBOX", message{id: id, headers: "Subject: star " + id, flags: []string{`\Answered`}})
+		if !waitFor(15*time.Second, func() bool { return e.where(observer, id, "Starred") == "Starred" }) {
+			t.Fatalf("%s not copied by the script within 15s; log:\n%s", id, log)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d; log:\n%s", code, log)
+	}
+	got := e.snapshot()
+	for _, id := range []string{"w1@x", "w2@x"} {
+		if got["Starred"][id] != `\Flagged` || got["INBOX"][id] != `\Answered` {
+			t.Errorf("%s: Starred %q, INBOX %q; want \\Flagged and \\Answered:\n%s", id, got["Starred"][id], got["INBOX"][id], got)
+		}
+	}
+}
+
+// copyFlagsSieve stores copies with other flags than the kept message's.
+const copyFlagsSieve = `require ["fileinto", "copy", "imap4flags"];
+if header :contains "subject" "star" {
+  fileinto :copy :flags "\\Flagged" "Starred";
+}
+if header :contains "subject" "both" {
+  addflag "$Kept";
+  fileinto :flags "\\Seen" "Read";
+  fileinto "Plain";
+  keep;
+}
+if header :contains "subject" "same" {
+  fileinto :copy "Same";
+}
+`

@@ -31,6 +31,15 @@ func TestSieveCheckAndTest(t *testing.T) {
 	if !strings.Contains(stdout, `fileinto :copy "Invoices" flags \Seen`) {
 		t.Errorf("test output lacks the Sieve actions:\n%s", stdout)
 	}
+	// The copy's own flags, in JSON.
+	_, stdout, _ = run(t, "", "test", "-c", conf, "-json", filepath.Join("testdata", "sieve", "invoice.eml"))
+	if want := `"copyFlags": {
+      "Invoices": [
+        "\\Seen"
+      ]
+    }`; !strings.Contains(stdout, want) {
+		t.Errorf("test -json output lacks %s:\n%s", want, stdout)
+	}
 }
 
 // TestSieveTestMailboxExists: test, which does not connect, answers

@@ -30,16 +30,19 @@ type localMessage struct {
 
 // testReport is one message's outcome, as printed by --json.
 type testReport struct {
-	Message     string       `json:"message"`
-	MessageID   string       `json:"messageId,omitempty"`
-	From        string       `json:"from,omitempty"`
-	Subject     string       `json:"subject,omitempty"`
-	Matched     []string     `json:"matched"`
-	AddFlags    []string     `json:"addFlags,omitempty"`
-	RemoveFlags []string     `json:"removeFlags,omitempty"`
-	Copies      []string     `json:"copies,omitempty"`
-	Final       *finalReport `json:"final"`
-	Actions     string       `json:"actions"`
+	Message     string   `json:"message"`
+	MessageID   string   `json:"messageId,omitempty"`
+	From        string   `json:"from,omitempty"`
+	Subject     string   `json:"subject,omitempty"`
+	Matched     []string `json:"matched"`
+	AddFlags    []string `json:"addFlags,omitempty"`
+	RemoveFlags []string `json:"removeFlags,omitempty"`
+	Copies      []string `json:"copies,omitempty"`
+	// CopyFlags are, by mailbox of Copies, the flags a copy is stored
+	// with when they are its own (a Sieve fileinto's), not the message's.
+	CopyFlags map[string][]string `json:"copyFlags,omitempty"`
+	Final     *finalReport        `json:"final"`
+	Actions   string              `json:"actions"`
 	// Sieve lists what each Sieve script that applies did, in Sieve's
 	// terms (fileinto, keep, discard, with flags), before the mapping
 	// onto a message in a mailbox that Actions shows.
@@ -240,6 +243,12 @@ func makeReport(m *localMessage, res rules.Result) testReport {
 	}
 	for _, c := range res.Copies {
 		r.Copies = append(r.Copies, c.Mailbox)
+		if c.OwnFlags {
+			if r.CopyFlags == nil {
+				r.CopyFlags = make(map[string][]string)
+			}
+			r.CopyFlags[c.Mailbox] = append([]string{}, c.Flags...)
+		}
 	}
 	if res.Final != nil {
 		r.Final = &finalReport{Kind: res.Final.Kind.String(), Mailbox: res.Final.Mailbox, Rule: res.Final.Rule}

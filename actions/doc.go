@@ -8,7 +8,12 @@
 //  2. copies, one UID COPY per destination;
 //  3. moves, one UID MOVE per destination;
 //  4. deletions, a move to the Trash mailbox;
-//  5. permanent expunges, UID STORE +FLAGS.SILENT (\Deleted) then UID EXPUNGE.
+//  5. permanent expunges, UID STORE +FLAGS.SILENT (\Deleted) then UID EXPUNGE;
+//  6. flags of copies that are to have their own (Step.CopyFlags, from a
+//     Sieve fileinto): per destination a SELECT, one UID STORE FLAGS.SILENT
+//     per set of flags on the UIDs COPYUID named (RFC 4315 section 3), and
+//     the source selected again. These only change flags of copies, never
+//     \Deleted; without COPYUID the copies keep the source's flags.
 //
 // Every step's UID set is compressed into ranges and split at execution so
 // that no command line exceeds about 8 KB (RFC 7162 section 4), so the number

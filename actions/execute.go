@@ -312,6 +312,11 @@ func (p *Plan) Execute(ctx context.Context, mb Mailbox, opts *Options) (*Report,
 			ex.opts.OnStepDone(i)
 		}
 	}
+	ex.step = nil
+	if err := ex.setCopyFlags(ctx); err != nil {
+		ex.finish()
+		return ex.report, fmt.Errorf("actions on %q: %w", p.Mailbox, err)
+	}
 	ex.finish()
 	return ex.report, nil
 }
@@ -345,7 +350,12 @@ type executor struct {
 	// looked are where destinations stood when dedupe asked STATUS.
 	looked map[string]DestMark
 	// started are the destinations OnCopyStart was called for.
-	started   map[string]bool
+	started map[string]bool
+	// destUIDs map source UIDs to their copies' UIDs (COPYUID) while a
+	// copy step with CopyFlags runs; copyFlags are the flags to set on
+	// copies once every step ran (copyflags.go).
+	destUIDs  map[uint32]uint32
+	copyFlags []destFlags
 	ruleNames []string    // scratch for one log entry
 	fields    []zap.Field // likewise
 }

@@ -731,3 +731,95 @@ func TestExecuteDirectoryListsOnce(t *testing.T) {
 		t.Fatalf("recreated Lists.a = %q, want <4@test>", got)
 	}
 }
+
+// TestExecuteCopyFlagsWithoutCopyUID: a server that names no UIDs of the
+// copies (no COPYUID) leaves them with the source's flags, with a warning,
+// and nothing else is sent for them.
+func TestExecuteCopyFlagsWithoutCopyUID(t *testing.T) {
+	s := newFakeServer(2)
+	s.addBox("Starred")
+	s.boxes["INBOX"].msgs[1].flags[`\Answered`] = true
+	p := NewPlan("INBOX", []Decision{
+		{UID: 1, Result: rules.Result{Matched: []string{"s"}, Copies: []rules.Target{{Mailbox: "Starred", Rule: "s", OwnFlags: true, Flags: []string{`\Flagged`}}}}},
+	})
+	rep, err := p.Execute(t.Context(), s, nil)
+	if err != nil {
+		t.Fatalf("Execute = %v", err)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "keep the source's flags") {
+		t.Errorf("Execute warnings = %q, want one about the copies' flags", rep.Warnings)
+	}
+	for _, cmd := range s.cmds {
+		if strings.Contains(cmd, "STORE") {
+			t.Errorf("Execute sent %q", cmd)
+		}
+	}
+	if got := s.boxes["Starred"].msgs[1]; got == nil || !got.flags[`\Answered`] || got.flags[`\Flagged`] {
+		t.Errorf("copy in Starred = %+v, want the source's flags", got)
+	}
+}
+
+// copyUIDServer is the inspecting fake with UIDPLUS: UID COPY answers
+// with COPYUID (RFC 4315 section 3).
+type copyUIDServer struct{ *inspecting }
+
+func (s copyUIDServer) UIDCopy(ctx context.Context, uids imap.SeqSet, dest string) (*imap.CopyData, error) {
+	if err := s.record(fmt.Sprintf("UID COPY %s %s", uids, dest)); err != nil {
+		return nil, err
+	}
+	first := uint32(0)
+	if d := s.boxes[dest]; d != nil {
+		first = d.nextUID
+	}
+	_, copied, err := s.copyTo(uids, dest)
+	if err != nil || len(copied) == 0 {
+		return nil, err
+	}
+	dst := make([]uint32, len(copied))
+	for i := range dst {
+		dst[i] = first + uint32(i)
+	}
+	return &imap.CopyData{UIDValidity: 1, SourceUIDs: imap.SeqSetFromNums(copied...), DestUIDs: imap.SeqSetFromNums(dst...)}, nil
+}
+
+// TestExecuteCopyFlags: copies with flags of their own get them in the
+// destination, by the UIDs COPYUID named, after every step; the source is
+// selected again and keeps its flags.
+func TestExecuteCopyFlags(t *testing.T) {
+	s := copyUIDServer{newInspecting(3, imap.CapUIDPlus)}
+	a := s.addBox("A")
+	a.nextUID = 10
+	s.boxes["INBOX"].msgs[1].flags[`\Answered`] = true
+	own := rules.Target{Mailbox: "A", Rule: "s", OwnFlags: true, Flags: []string{`\Flagged`}}
+	p := NewPlan("INBOX", []Decision{
+		{UID: 1, Result: rules.Result{Matched: []string{"s"}, Copies: []rules.Target{own}}},
+		{UID: 2, Result: rules.Result{Matched: []string{"s"}, Copies: []rules.Target{{Mailbox: "A", Rule: "s"}}}},
+		{UID: 3, Result: rules.Result{Matched: []string{"s"}, Copies: []rules.Target{own}}},
+	})
+	rep, err := p.Execute(t.Context(), s, &Options{UIDValidity: 1})
+	if err != nil {
+		t.Fatalf("Execute = %v", err)
+	}
+	if len(rep.Warnings) > 0 {
+		t.Errorf("Execute warnings = %q", rep.Warnings)
+	}
+	want := []string{"UID COPY 1:3 A", "SELECT A", `UID STORE 10,12 FLAGS.SILENT (\Flagged)`, "SELECT INBOX"}
+	if got := s.cmds[len(s.cmds)-len(want):]; !reflect.DeepEqual(got, want) {
+		t.Errorf("commands = %q, want them to end with %q", s.cmds, want)
+	}
+	if s.selected != "INBOX" {
+		t.Errorf("selected %q after Execute, want INBOX", s.selected)
+	}
+	for uid, want := range map[uint32]string{10: `\Flagged`, 11: ``, 12: `\Flagged`} {
+		var flags []string
+		for f := range a.msgs[uid].flags {
+			flags = append(flags, f)
+		}
+		if got := strings.Join(flags, " "); got != want {
+			t.Errorf("copy %d in A has flags %q, want %q", uid, got, want)
+		}
+	}
+	if m := s.boxes["INBOX"].msgs[1]; !m.flags[`\Answered`] || m.flags[`\Flagged`] {
+		t.Errorf("source 1 has flags %v, want its own", m.flags)
+	}
+}

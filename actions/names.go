@@ -63,12 +63,7 @@ func hasPrefixFold(name, prefix string) bool {
 
 // mailboxKey is the key under which a mailbox name is cached: INBOX in any
 // case is one mailbox.
-func mailboxKey(name string) string {
-	if imap.IsInbox(name) {
-		return "INBOX"
-	}
-	return name
-}
+func mailboxKey(name string) string { return imap.MailboxKey(name) }
 
 // parents returns the superior names of a mailbox name, outermost first:
 // "A.B.C" with delimiter "." has parents "A" and "A.B".

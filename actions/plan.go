@@ -3,6 +3,7 @@ package actions
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -46,6 +47,11 @@ type Step struct {
 	Mailbox string `json:"mailbox,omitempty"`
 	// UIDs are the messages the step acts on.
 	UIDs imap.SeqSet `json:"uids"`
+	// CopyFlags are, for a copy step, messages whose copies are to have
+	// exactly the given flags in the destination rather than the source's
+	// (rules.Target.OwnFlags). They are set after the copy, on the UIDs
+	// the server's COPYUID names (RFC 4315 section 3).
+	CopyFlags []CopyFlags `json:"copy_flags,omitempty"`
 	// Causes says which rule asked for the step for which messages.
 	Causes []Cause `json:"causes"`
 }
@@ -66,7 +72,15 @@ func (s *Step) String() string {
 	case StepRemoveFlags:
 		return fmt.Sprintf("remove %s from %s", strings.Join(s.Flags, " "), msgs)
 	case StepCopy:
-		return fmt.Sprintf("copy %s to %q", msgs, s.Mailbox)
+		desc := fmt.Sprintf("copy %s to %q", msgs, s.Mailbox)
+		for _, cf := range s.CopyFlags {
+			flags := strings.Join(cf.Flags, " ")
+			if flags == "" {
+				flags = "none"
+			}
+			desc += fmt.Sprintf(", %d of them with flags %s", cf.UIDs.Count(), flags)
+		}
+		return desc
 	case StepMove:
 		return fmt.Sprintf("move %s to %q", msgs, s.Mailbox)
 	case StepDelete:
@@ -75,6 +89,12 @@ func (s *Step) String() string {
 		return fmt.Sprintf("expunge %s permanently", msgs)
 	}
 	return fmt.Sprintf("%s %s", s.Kind, msgs)
+}
+
+// CopyFlags are the flags the copies of some messages are to have.
+type CopyFlags struct {
+	Flags []string    `json:"flags"`
+	UIDs  imap.SeqSet `json:"uids"` // in the source
 }
 
 // Cause records that a rule asked for a step for some of its messages.
@@ -209,11 +229,14 @@ type builder struct {
 	addFlags    map[string]causeList // flag -> messages
 	removeFlags map[string]causeList
 	copies      map[string]causeList // destination -> messages
-	moves       map[string]causeList
-	deletes     causeList
-	expunges    causeList
-	final       map[uint32]bool // messages that already have a final action
-	lastUID     uint32          // highest UID added so far, to notice repeated UIDs cheaply
+	// copyFlags are the copies with flags of their own: destination ->
+	// flags (joined by spaces) -> messages.
+	copyFlags map[string]map[string][]uint32
+	moves     map[string]causeList
+	deletes   causeList
+	expunges  causeList
+	final     map[uint32]bool // messages that already have a final action
+	lastUID   uint32          // highest UID added so far, to notice repeated UIDs cheaply
 	// Messages in the order added; sorted in place into the plan's.
 	messages []Message
 	// Rule names, interned: causes refer to them by index.
@@ -350,6 +373,9 @@ func (b *builder) add(d *Decision) {
 
 	for _, t := range r.Copies {
 		b.copies[t.Mailbox] = append(b.copies[t.Mailbox], b.cause(d.UID, t.Rule))
+		if t.OwnFlags {
+			b.addCopyFlags(t, d.UID)
+		}
 	}
 
 	f := r.Final
@@ -371,11 +397,43 @@ func (b *builder) add(d *Decision) {
 	}
 }
 
+// addCopyFlags notes that the copy of uid to t.Mailbox is to have t.Flags.
+func (b *builder) addCopyFlags(t rules.Target, uid uint32) {
+	var flags []string
+	for _, f := range t.Flags {
+		if f = canonicalFlag(f); f != "" && f != imap.FlagDeleted && !slices.Contains(flags, f) {
+			flags = append(flags, f)
+		}
+	}
+	sort.Strings(flags)
+	if b.copyFlags == nil {
+		b.copyFlags = make(map[string]map[string][]uint32)
+	}
+	byFlags := b.copyFlags[t.Mailbox]
+	if byFlags == nil {
+		byFlags = make(map[string][]uint32)
+		b.copyFlags[t.Mailbox] = byFlags
+	}
+	key := strings.Join(flags, " ")
+	byFlags[key] = append(byFlags[key], uid)
+}
+
 func (b *builder) plan(mailbox string) *Plan {
 	p := &Plan{Mailbox: mailbox, Steps: []Step{}, Messages: []Message{}}
 	p.Steps = append(p.Steps, b.flagSteps(StepAddFlags, b.addFlags)...)
 	p.Steps = append(p.Steps, b.flagSteps(StepRemoveFlags, b.removeFlags)...)
-	p.Steps = append(p.Steps, b.destSteps(StepCopy, b.copies)...)
+	copies := b.destSteps(StepCopy, b.copies)
+	for i := range copies {
+		byFlags := b.copyFlags[copies[i].Mailbox]
+		for _, key := range slices.Sorted(maps.Keys(byFlags)) {
+			flags := []string{}
+			if key != "" {
+				flags = strings.Split(key, " ")
+			}
+			copies[i].CopyFlags = append(copies[i].CopyFlags, CopyFlags{Flags: flags, UIDs: imap.SeqSetFromNums(byFlags[key]...)})
+		}
+	}
+	p.Steps = append(p.Steps, copies...)
 	p.Steps = append(p.Steps, b.destSteps(StepMove, b.moves)...)
 	if len(b.deletes) > 0 {
 		p.Steps = append(p.Steps, Step{Kind: StepDelete, UIDs: b.deletes.uids(), Causes: b.deletes.causes(b.rules)})

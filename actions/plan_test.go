@@ -238,3 +238,39 @@ func BenchmarkNewPlan(b *testing.B) {
 		NewPlan("INBOX", ds)
 	}
 }
+
+// TestPlanCopyFlags checks that copies with flags of their own are
+// grouped per destination and flag set, and survive the journal's JSON.
+func TestPlanCopyFlags(t *testing.T) {
+	d := func(uid uint32, targets ...rules.Target) Decision {
+		return Decision{UID: uid, Result: rules.Result{Matched: []string{"s"}, Copies: targets}}
+	}
+	p := NewPlan("INBOX", []Decision{
+		d(1, rules.Target{Mailbox: "A", Rule: "s", OwnFlags: true, Flags: []string{`\flagged`, "x"}}),
+		d(2, rules.Target{Mailbox: "A", Rule: "s"}),
+		d(3, rules.Target{Mailbox: "A", Rule: "s", OwnFlags: true, Flags: []string{"x", `\Flagged`}}, rules.Target{Mailbox: "B", Rule: "s", OwnFlags: true}),
+	})
+	if len(p.Steps) != 2 {
+		t.Fatalf("NewPlan: %d steps, want 2: %+v", len(p.Steps), p.Steps)
+	}
+	got, err := json.Marshal(p.Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []Step
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`copy 3 messages to "A", 2 of them with flags \Flagged x`,
+		`copy 1 message to "B", 1 of them with flags none`,
+	}
+	for i := range back {
+		if s := back[i].String(); s != want[i] {
+			t.Errorf("step %d after JSON = %q, want %q", i, s, want[i])
+		}
+	}
+	if s := back[0].CopyFlags[0].UIDs.String(); s != "1,3" {
+		t.Errorf("copy flags UIDs = %s, want 1,3", s)
+	}
+}

@@ -49,7 +49,14 @@ func (ex *executor) run(ctx context.Context, st *Step) error {
 		if err := ex.ensureMailbox(ctx, dest, false); err != nil {
 			return ex.failAll(uids, err)
 		}
+		if len(st.CopyFlags) > 0 {
+			ex.destUIDs = make(map[uint32]uint32)
+			defer func() { ex.destUIDs = nil }()
+		}
 		_, err := ex.copyAll(ctx, st, uids, dest, "copy", false)
+		if err == nil && len(st.CopyFlags) > 0 {
+			ex.queueCopyFlags(st, dest)
+		}
 		return err
 
 	case StepMove, StepDelete:
@@ -249,6 +256,12 @@ func (ex *executor) copy(ctx context.Context, set imap.SeqSet, dest string) erro
 		ex.command()
 		data, err := ex.mb.UIDCopy(ctx, set, dest)
 		ex.learn(dest, data)
+		if ex.destUIDs != nil && data != nil && data.UIDValidity != 0 {
+			src, dst := data.SourceUIDs.Nums(), data.DestUIDs.Nums()
+			for i := range min(len(src), len(dst)) {
+				ex.destUIDs[src[i]] = dst[i]
+			}
+		}
 		return err
 	})
 }

@@ -224,7 +224,7 @@ func isBodySection(it imap.FetchItem) bool {
 // classifier a rule reaches until every one is decided or has no verdict
 // to be had. flagsKnown says whether the messages' flags were fetched.
 func (p *mailboxPass) classifyHeld(ctx context.Context, builder *actions.Builder, held []*heldMessage, flagsKnown bool) {
-	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
+	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox, MailboxExists: p.exists}
 	pending := held
 	// Each round adds one verdict to every message still pending, so the
 	// number of classifiers bounds the rounds; the +1 is the last

@@ -135,6 +135,9 @@ type mailboxPass struct {
 	// oldAgain are those of retry that are evaluated as old mail (st.DeferredOld).
 	oldAgain imap.SeqSet
 	seen     map[uint32]bool // which old messages the fetch returned
+	// exists answers rules.Message.MailboxExists, from one LIST before
+	// the fetch; nil when no rule asks.
+	exists func(path string) bool
 
 	// undecided are the messages whose rules reached classify() without
 	// a verdict; deferred those still without one after asking.
@@ -275,7 +278,10 @@ func (p *mailboxPass) evaluate(ctx context.Context, set imap.SeqSet, old *sweepS
 	// holds the batched UID lists, not every message's decision.
 	builder := actions.NewBuilder(p.server)
 	maxUID = highest
-	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox}
+	if p.exists, err = p.mailboxExists(ctx); err != nil {
+		return nil, 0, err
+	}
+	msg := rules.Message{Account: p.acct.Name, Mailbox: p.mailbox, MailboxExists: p.exists}
 	fetchStart := time.Now()
 	flagsKnown := slices.Contains(items, imap.FetchFlags)
 	p.seen = make(map[uint32]bool)

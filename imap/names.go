@@ -11,3 +11,13 @@ func IsInbox(name string) bool { return eqFold(name, "INBOX") }
 func MailboxEqual(a, b string) bool {
 	return a == b || (IsInbox(a) && IsInbox(b))
 }
+
+// MailboxKey returns name in a form fit for a map key of mailboxes: INBOX
+// in any case becomes "INBOX" (RFC 3501 section 5.1); other names are
+// kept as they are.
+func MailboxKey(name string) string {
+	if IsInbox(name) {
+		return "INBOX"
+	}
+	return name
+}

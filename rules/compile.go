@@ -396,6 +396,7 @@ func mergeNeeds(list []Needs) Needs {
 		n.InternalDate = n.InternalDate || m.InternalDate
 		n.Size = n.Size || m.Size
 		n.Body = n.Body || m.Body
+		n.Mailboxes = n.Mailboxes || m.Mailboxes
 	}
 	sort.Strings(n.Headers)
 	return n

@@ -178,7 +178,14 @@ func (r Result) String() string {
 		parts = append(parts, "unflag "+f.Flag)
 	}
 	for _, c := range r.Copies {
-		parts = append(parts, "copy "+c.Mailbox)
+		switch {
+		case c.OwnFlags && len(c.Flags) == 0:
+			parts = append(parts, "copy "+c.Mailbox+" with no flags")
+		case c.OwnFlags:
+			parts = append(parts, "copy "+c.Mailbox+" with flags "+strings.Join(c.Flags, " "))
+		default:
+			parts = append(parts, "copy "+c.Mailbox)
+		}
 	}
 	if r.Final != nil {
 		switch r.Final.Kind {

@@ -92,6 +92,9 @@ type Needs struct {
 	InternalDate bool     // INTERNALDATE
 	Size         bool     // RFC822.SIZE
 	Body         bool     // the whole message (Message.Raw)
+	// Mailboxes says that some rule asks which mailboxes exist (a Sieve
+	// mailboxexists): the caller fills Message.MailboxExists.
+	Mailboxes bool
 }
 
 // Message is what a rule set is evaluated against.
@@ -118,6 +121,12 @@ type Message struct {
 	// classifier name; a rule that reaches classify(name) with no verdict
 	// for name makes Evaluate return a Result with Need set.
 	Verdicts map[string]*classify.Verdict
+	// MailboxExists answers whether the account has a mailbox, named by a
+	// "/"-separated path as rules write mailboxes (the same mapping onto
+	// the server's names as a move's destination). It is needed only when
+	// Needs.Mailboxes; nil means every mailbox counts as existing. It must
+	// do no I/O: a pass answers from one LIST made before it fetches.
+	MailboxExists func(path string) bool
 }
 
 // Result is what the rules decided for one message.
@@ -144,6 +153,11 @@ type FlagChange struct {
 type Target struct {
 	Mailbox string // "/"-separated path with templates expanded
 	Rule    string
+	// OwnFlags says that the copy is to have exactly Flags in Mailbox,
+	// not the flags the source message has (a Sieve fileinto with flags
+	// other than the kept message's). Expr rules leave it false.
+	OwnFlags bool
+	Flags    []string
 }
 
 // FinalKind is what finally happens to a message.

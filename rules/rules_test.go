@@ -81,7 +81,7 @@ func TestEvaluateSemantics(t *testing.T) {
 		Matched:     []string{"flag lists", "copy all", "unflag", "spam"},
 		AddFlags:    []FlagChange{{"$List", "flag lists"}, {`\Seen`, "unflag"}},
 		RemoveFlags: []FlagChange{{`\Flagged`, "unflag"}},
-		Copies:      []Target{{"Backup", "copy all"}},
+		Copies:      []Target{{Mailbox: "Backup", Rule: "copy all"}},
 		Final:       &Final{Kind: FinalMove, Mailbox: "Junk", Rule: "spam"},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -119,7 +119,7 @@ func TestEvaluateStopScopeAndFinals(t *testing.T) {
 			true, Result{Matched: []string{"same"}}},
 		{"copy to the same mailbox is dropped",
 			[]Spec{{Name: "c", When: `true`, Copy: []string{"INBOX", "Other"}}},
-			true, Result{Matched: []string{"c"}, Copies: []Target{{"Other", "c"}}}},
+			true, Result{Matched: []string{"c"}, Copies: []Target{{Mailbox: "Other", Rule: "c"}}}},
 	}
 	for _, tc := range tests {
 		set := mustCompile(t, tc.specs)
@@ -146,7 +146,7 @@ func TestEvaluateErrorsAndTemplates(t *testing.T) {
 	if want := []string{"slash in value", "year"}; !reflect.DeepEqual(got.Matched, want) {
 		t.Errorf("Matched = %q, want %q", got.Matched, want)
 	}
-	if want := []Target{{"By/Ivan@example.ru_x", "slash in value"}, {"Archive/2023/{raw}", "year"}}; !reflect.DeepEqual(got.Copies, want) {
+	if want := []Target{{Mailbox: "By/Ivan@example.ru_x", Rule: "slash in value"}, {Mailbox: "Archive/2023/{raw}", Rule: "year"}}; !reflect.DeepEqual(got.Copies, want) {
 		t.Errorf("Copies = %+v, want %+v", got.Copies, want)
 	}
 	// "list" is true but listName is empty: its move cannot expand, so it is an error.

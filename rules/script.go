@@ -27,6 +27,10 @@ type Decision struct {
 	AddFlags    []string // flags the message gets before it is copied or moved
 	RemoveFlags []string
 	Copies      []string // "/"-separated mailboxes to copy to
+	// CopyFlags, when not nil, has one entry per Copies entry: when not
+	// nil, the flags that copy is to have (Target.OwnFlags), else the
+	// source's.
+	CopyFlags [][]string
 	// Final is nil when the message stays; Rule is filled in by the caller.
 	Final *Final
 }
@@ -49,11 +53,15 @@ func applyScript(r *rule, msg *Message, now time.Time, res *Result) bool {
 	for _, f := range d.RemoveFlags {
 		res.RemoveFlags, res.AddFlags = changeFlag(res.RemoveFlags, res.AddFlags, f, r.name)
 	}
-	for _, mb := range d.Copies {
+	for i, mb := range d.Copies {
 		if imap.MailboxEqual(mb, msg.Mailbox) || hasTarget(res.Copies, mb) {
 			continue
 		}
-		res.Copies = append(res.Copies, Target{Mailbox: mb, Rule: r.name})
+		t := Target{Mailbox: mb, Rule: r.name}
+		if i < len(d.CopyFlags) && d.CopyFlags[i] != nil {
+			t.OwnFlags, t.Flags = true, d.CopyFlags[i]
+		}
+		res.Copies = append(res.Copies, t)
 	}
 	if d.Final == nil {
 		return false

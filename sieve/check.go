@@ -455,8 +455,6 @@ func (c *checker) semantics(n *node) {
 		}
 	case "include":
 		c.includeScript(n)
-	case "mailboxexists":
-		c.warnf(n.pos, "mailboxexists is answered true for every mailbox without asking the server (fileinto creates missing mailboxes)")
 	case "fileinto":
 		if s := n.args[0].Strs; len(s) == 1 && c.constant(s[0]) && strings.TrimSpace(s[0].Value) == "" {
 			c.errorf(s[0].Pos, "fileinto: empty mailbox name")

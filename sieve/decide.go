@@ -13,14 +13,15 @@ import (
 // its actions into what mailrules does to such a message (the table in
 // README.md, "Sieve"). It implements rules.Script.
 //
-// mailboxexists is answered true for every name: mailrules creates the
-// mailboxes a fileinto names when they are missing.
+// mailboxexists asks msg.MailboxExists (every name exists when it is nil);
+// the names are "/"-separated paths, as fileinto's are.
 func (s *Script) Decide(msg *rules.Message, now time.Time) (rules.Decision, error) {
 	hdr := msg.Header
 	if len(hdr) == 0 && len(msg.Raw) > 0 {
 		hdr, _ = message.SplitHeader(msg.Raw)
 	}
-	out, err := s.Run(&Env{Header: hdr, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now})
+	out, err := s.Run(&Env{Header: hdr, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now,
+		MailboxExists: msg.MailboxExists})
 	if err != nil {
 		return rules.Decision{}, err
 	}
@@ -40,8 +41,10 @@ func (s *Script) Decide(msg *rules.Message, now time.Time) (rules.Decision, erro
 //     account's Trash; never an expunge.
 //
 // Copies are made after the flags change, so they carry the flags the
-// message gets. \Deleted and \Recent are never changed. Unsupported
-// actions (redirect...) change nothing.
+// message gets; a copy whose fileinto stores other flags has them in
+// Decision.CopyFlags, which are set on the copy after it is made.
+// \Deleted and \Recent are never changed. Unsupported actions
+// (redirect...) change nothing.
 func InPlace(out *Outcome, mailbox string, flags []string) rules.Decision {
 	var d rules.Decision
 	var keep *Action
@@ -61,17 +64,14 @@ func InPlace(out *Outcome, mailbox string, flags []string) rules.Decision {
 		}
 	}
 	var target []string
+	var copies []Action
 	switch {
 	case keep != nil:
 		target = keep.Flags
-		for _, st := range stores {
-			d.Copies = append(d.Copies, st.Mailbox)
-		}
+		copies = stores
 	case len(stores) > 0:
 		target = stores[0].Flags
-		for _, st := range stores[1:] {
-			d.Copies = append(d.Copies, st.Mailbox)
-		}
+		copies = stores[1:]
 		d.Final = &rules.Final{Kind: rules.FinalMove, Mailbox: stores[0].Mailbox}
 	case discard:
 		d.Final = &rules.Final{Kind: rules.FinalDelete}
@@ -91,8 +91,43 @@ func InPlace(out *Outcome, mailbox string, flags []string) rules.Decision {
 			}
 		}
 	}
+	for _, st := range copies {
+		d.Copies = append(d.Copies, st.Mailbox)
+		own := ownFlags(st.Flags, target)
+		if own != nil && d.CopyFlags == nil {
+			d.CopyFlags = make([][]string, len(copies))
+		}
+		if own != nil {
+			d.CopyFlags[len(d.Copies)-1] = own
+		}
+	}
 	d.Matched = d.Final != nil || len(d.Copies) > 0 || len(d.AddFlags) > 0 || len(d.RemoveFlags) > 0
 	return d
+}
+
+// ownFlags returns the flags a copy stored with flags is to have when they
+// differ from kept, the flags the source message ends with (the copy is
+// made from it): the settable ones, in their canonical spelling, non-nil
+// even when empty. It returns nil when the copy may simply carry the
+// source's flags.
+func ownFlags(flags, kept []string) []string {
+	own := []string{}
+	for _, f := range flags {
+		if settable(f) && !containsFold(own, f) {
+			own = append(own, strings.Clone(canonicalFlag(f)))
+		}
+	}
+	same := true
+	for _, f := range own {
+		same = same && containsFold(kept, f)
+	}
+	for _, f := range kept {
+		same = same && (!settable(f) || containsFold(own, f))
+	}
+	if same {
+		return nil
+	}
+	return own
 }
 
 // settable reports whether mailrules may set or clear a flag: not

@@ -1,6 +1,8 @@
 package sieve
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func TestInPlace(t *testing.T) {
 		{"hasflag sees the message's flags", `require ["imap4flags", "fileinto"]; if hasflag "\\Flagged" { fileinto "Starred"; }`, []string{`\Flagged`}, "move Starred"},
 		{"flags of a move go on the message first", `require ["imap4flags", "fileinto"]; fileinto :flags "\\Seen" "A";`, nil, `flag \Seen; move A`},
 		{"flags at the time of fileinto", `require ["imap4flags", "fileinto"]; addflag "a"; fileinto "A"; addflag "b";`, nil, `flag a; move A`},
-		{"implicit keep takes the final flags", `require ["imap4flags", "fileinto", "copy"]; addflag "a"; fileinto :copy "A"; addflag "b";`, nil, `flag a; flag b; copy A`},
+		{"implicit keep takes the final flags", `require ["imap4flags", "fileinto", "copy"]; addflag "a"; fileinto :copy "A"; addflag "b";`, nil, `flag a; flag b; copy A with flags a`},
 		{"deleted and recent are never touched", `require "imap4flags"; setflag "\\Deleted \\Recent x";`, []string{`\Deleted`}, `flag x`},
 		{"unsupported redirect keeps", `redirect "x@example.org";`, nil, "keep"},
 	}
@@ -116,6 +118,7 @@ func TestNeeds(t *testing.T) {
 		{`require "envelope"; if envelope "to" "a" { keep; }`, rules.Needs{Headers: []string{"DELIVERED-TO", "RETURN-PATH", "X-ORIGINAL-TO"}}},
 		{`require "spamtest"; if spamtest "5" { discard; }`, rules.Needs{Headers: []string{"X-RSPAMD-SCORE", "X-SPAM-SCORE", "X-SPAM-STATUS"}}},
 		{`require "date"; if date "Date" "year" "2025" { keep; }`, rules.Needs{Headers: []string{"DATE"}}},
+		{`require "mailbox"; if mailboxexists "A" { keep; }`, rules.Needs{Mailboxes: true}},
 	}
 	for _, tt := range tests {
 		s, err := Compile("n.sieve", []byte(tt.script), nil)
@@ -124,7 +127,8 @@ func TestNeeds(t *testing.T) {
 		}
 		got := s.Needs()
 		if strings.Join(got.Headers, ",") != strings.Join(tt.want.Headers, ",") || got.AllHeaders != tt.want.AllHeaders ||
-			got.Flags != tt.want.Flags || got.Size != tt.want.Size || got.Body != tt.want.Body || got.InternalDate {
+			got.Flags != tt.want.Flags || got.Size != tt.want.Size || got.Body != tt.want.Body || got.InternalDate ||
+			got.Mailboxes != tt.want.Mailboxes {
 			t.Errorf("Needs(%s) = %+v, want %+v", tt.script, got, tt.want)
 		}
 	}
@@ -194,5 +198,66 @@ func TestDecideWholeMessage(t *testing.T) {
 	}
 	if d.Final == nil || d.Final.Kind != rules.FinalMove || d.Final.Mailbox != "Bulk" {
 		t.Errorf("Decide = %+v, want a move to Bulk", d)
+	}
+}
+
+// TestDecideMailboxExists checks that mailboxexists asks the message's
+// MailboxExists, for every name of its list (RFC 5490 section 3.1).
+func TestDecideMailboxExists(t *testing.T) {
+	s, err := Compile("m.sieve", []byte(`require ["fileinto", "mailbox"]; if mailboxexists ["Lists", "Lists/go"] { fileinto "Lists"; }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		existing []string // nil: no MailboxExists
+		want     bool     // moved to Lists
+	}{
+		{nil, true},
+		{[]string{"Lists", "Lists/go"}, true},
+		{[]string{"Lists"}, false},
+		{[]string{}, false},
+	}
+	for _, tt := range tests {
+		msg := &rules.Message{Mailbox: "INBOX", Header: []byte("Subject: x\r\n\r\n")}
+		if tt.existing != nil {
+			msg.MailboxExists = func(path string) bool { return slices.Contains(tt.existing, path) }
+		}
+		d, err := s.Decide(msg, time.Now())
+		if err != nil {
+			t.Fatalf("Decide with %q: %v", tt.existing, err)
+		}
+		if got := d.Final != nil && d.Final.Mailbox == "Lists"; got != tt.want {
+			t.Errorf("Decide with mailboxes %q: moved = %v, want %v", tt.existing, got, tt.want)
+		}
+	}
+}
+
+// TestInPlaceCopyFlags checks that a copy whose fileinto stores other
+// flags than the kept message's gets them (Decision.CopyFlags), and one
+// with the same flags does not.
+func TestInPlaceCopyFlags(t *testing.T) {
+	tests := []struct {
+		script string
+		flags  []string
+		want   [][]string // CopyFlags
+	}{
+		{`require ["fileinto", "copy", "imap4flags"]; fileinto :copy :flags "\\flagged" "S";`, []string{`\Answered`}, [][]string{{`\Flagged`}}},
+		{`require ["fileinto", "copy", "imap4flags"]; fileinto :copy :flags "" "S";`, []string{`\Seen`}, [][]string{{}}},
+		{`require ["fileinto", "copy"]; fileinto :copy "S";`, []string{`\Seen`}, nil},
+		{`require ["fileinto", "imap4flags"]; fileinto :flags "\\Seen" "M"; fileinto "C";`, []string{`\Answered`}, [][]string{{`\Answered`}}},
+		{`require ["fileinto", "imap4flags"]; addflag "x"; fileinto "C"; keep;`, nil, nil},
+	}
+	for _, tt := range tests {
+		s, err := Compile("f.sieve", []byte(tt.script), nil)
+		if err != nil {
+			t.Fatalf("Compile(%s): %v", tt.script, err)
+		}
+		d, err := s.Decide(&rules.Message{Mailbox: "INBOX", Flags: tt.flags, Header: []byte("Subject: x\r\n\r\n")}, time.Now())
+		if err != nil {
+			t.Fatalf("Decide(%s): %v", tt.script, err)
+		}
+		if fmt.Sprintf("%q", d.CopyFlags) != fmt.Sprintf("%q", tt.want) || (tt.want != nil && len(d.CopyFlags) > 0 && (d.CopyFlags[0] == nil) != (tt.want[0] == nil)) {
+			t.Errorf("Decide(%s).CopyFlags = %q, want %q", tt.script, d.CopyFlags, tt.want)
+		}
 	}
 }

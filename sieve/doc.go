@@ -16,7 +16,8 @@
 //     i;ascii-casemap; "fileinto"; "envelope" (answered from Return-Path,
 //     Delivered-To and X-Original-To); "encoded-character" (section 2.4.2.4)
 //   - RFC 3894: "copy" (fileinto :copy)
-//   - RFC 5490: "mailbox" (fileinto :create, mailboxexists)
+//   - RFC 5490: "mailbox" (fileinto :create; mailboxexists, answered by
+//     rules.Message.MailboxExists)
 //   - RFC 5232: "imap4flags"
 //   - RFC 5229: "variables"
 //   - draft-ietf-sieve-regex: "regex"

@@ -74,6 +74,8 @@ func (w *needsWalker) node(n *node, s *Script) {
 		w.n.Size = true
 	case "body":
 		w.n.Body = true
+	case "mailboxexists":
+		w.n.Mailboxes = true
 	case "spamtest":
 		for _, h := range message.SpamScoreFields() {
 			w.headers[h] = true

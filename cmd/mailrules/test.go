@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mailrules/mailrules/actions"
 	"github.com/mailrules/mailrules/config"
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/internal/termtext"
 	"github.com/mailrules/mailrules/message"
 	"github.com/mailrules/mailrules/rules"
@@ -27,16 +30,19 @@ type localMessage struct {
 
 // testReport is one message's outcome, as printed by --json.
 type testReport struct {
-	Message     string       `json:"message"`
-	MessageID   string       `json:"messageId,omitempty"`
-	From        string       `json:"from,omitempty"`
-	Subject     string       `json:"subject,omitempty"`
-	Matched     []string     `json:"matched"`
-	AddFlags    []string     `json:"addFlags,omitempty"`
-	RemoveFlags []string     `json:"removeFlags,omitempty"`
-	Copies      []string     `json:"copies,omitempty"`
-	Final       *finalReport `json:"final"`
-	Actions     string       `json:"actions"`
+	Message     string   `json:"message"`
+	MessageID   string   `json:"messageId,omitempty"`
+	From        string   `json:"from,omitempty"`
+	Subject     string   `json:"subject,omitempty"`
+	Matched     []string `json:"matched"`
+	AddFlags    []string `json:"addFlags,omitempty"`
+	RemoveFlags []string `json:"removeFlags,omitempty"`
+	Copies      []string `json:"copies,omitempty"`
+	// CopyFlags are, by mailbox of Copies, the flags a copy is stored
+	// with when they are its own (a Sieve fileinto's), not the message's.
+	CopyFlags map[string][]string `json:"copyFlags,omitempty"`
+	Final     *finalReport        `json:"final"`
+	Actions   string              `json:"actions"`
 	// Sieve lists what each Sieve script that applies did, in Sieve's
 	// terms (fileinto, keep, discard, with flags), before the mapping
 	// onto a message in a mailbox that Actions shows.
@@ -137,9 +143,11 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		msgs = append(msgs, got...)
 	}
 	reports := make([]testReport, 0, len(msgs))
+	exists := configMailboxes(cfg, acct)
 	for i := range msgs {
 		m := &msgs[i]
 		m.msg.Account, m.msg.Mailbox = acct, mb
+		m.msg.MailboxExists = exists
 		m.msg.UID = uint32(i + 1)
 		m.msg.FlagsChanged = *opts.on == string(rules.OnFlags)
 		res, verdicts, cerr := evaluateClassified(set, &m.msg, now, classifiers)
@@ -168,11 +176,33 @@ func cmdTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	} else {
 		printReports(stdout, acct, mb, set, reports)
+		if set.Needs().Mailboxes {
+			fmt.Fprintf(stdout, "\nmailboxexists: test does not connect, so only INBOX and the mailboxes and Trash the account's configuration names exist\n")
+		}
 	}
 	if failed {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// configMailboxes answers rules.Message.MailboxExists for test, which
+// does not connect to the server: a mailbox exists when it is INBOX, one
+// of the account's mailboxes or its Trash, as the configuration names
+// them.
+func configMailboxes(cfg *config.Config, account string) func(path string) bool {
+	existing := map[string]bool{"INBOX": true}
+	for _, a := range cfg.Accounts {
+		if a.Name != account {
+			continue
+		}
+		for _, mb := range append(slices.Clone(a.Mailboxes), a.Trash) {
+			if name := actions.MailboxName(mb, "/", ""); name != "" {
+				existing[imap.MailboxKey(name)] = true
+			}
+		}
+	}
+	return func(path string) bool { return existing[imap.MailboxKey(actions.MailboxName(path, "/", ""))] }
 }
 
 // pickAccount chooses the account and mailbox to evaluate as.
@@ -213,6 +243,12 @@ func makeReport(m *localMessage, res rules.Result) testReport {
 	}
 	for _, c := range res.Copies {
 		r.Copies = append(r.Copies, c.Mailbox)
+		if c.OwnFlags {
+			if r.CopyFlags == nil {
+				r.CopyFlags = make(map[string][]string)
+			}
+			r.CopyFlags[c.Mailbox] = append([]string{}, c.Flags...)
+		}
 	}
 	if res.Final != nil {
 		r.Final = &finalReport{Kind: res.Final.Kind.String(), Mailbox: res.Final.Mailbox, Rule: res.Final.Rule}

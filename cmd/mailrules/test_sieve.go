@@ -29,7 +29,8 @@ func sieveReports(cfg *config.Config, account string, msg *rules.Message, now ti
 			continue
 		}
 		rep := sieveReport{Script: sp.Name}
-		outcome, err := script.Run(&sieve.Env{Header: msg.Header, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now})
+		outcome, err := script.Run(&sieve.Env{Header: msg.Header, Raw: msg.Raw, Size: msg.Size, Flags: msg.Flags, Now: now,
+			MailboxExists: msg.MailboxExists})
 		if err != nil {
 			rep.Actions = []string{"error: " + err.Error()}
 		} else {

@@ -208,3 +208,130 @@ func TestSieveReload(t *testing.T) {
 	}
 	filed("b2@x", "beta two", "Beta")
 }
+
+// TestSieveMailboxExists: mailboxexists (RFC 5490 section 3.1) asks the
+// server, with the delimiter mapping of fileinto: the script files into
+// Lists, and into Lists/go, only once they exist, and keeps otherwise.
+func TestSieveMailboxExists(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "exists.sieve"`)
+	script := `require ["fileinto", "mailbox"];
+if mailboxexists "Lists/go" { fileinto "Lists/go"; }
+elsif mailboxexists "Lists" { fileinto "Lists"; }
+`
+	if err := os.WriteFile(filepath.Join(e.dir, "exists.sieve"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.check()
+	if r.code != 0 || strings.Contains(r.stderr, "mailboxexists") {
+		t.Errorf("check exited %d or warned about mailboxexists:\n%s", r.code, r.stderr)
+	}
+	e.appendMessages("INBOX", message{id: "before@x"})
+	e.mustRun("run", "--all")
+	want := snapshot{"INBOX": {"before@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("without Lists:\n%s\nwant:\n%s", got, want)
+	}
+
+	c := e.client()
+	if err := c.Create(t.Context(), "Lists"); err != nil {
+		t.Fatalf("Create(Lists) = %v", err)
+	}
+	e.appendMessages("INBOX", message{id: "lists@x"})
+	e.mustRun("run")
+	want = snapshot{"INBOX": {"before@x": ``}, "Lists": {"lists@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("with Lists:\n%s\nwant:\n%s", got, want)
+	}
+
+	if err := c.Create(t.Context(), "Lists.go"); err != nil {
+		t.Fatalf("Create(Lists.go) = %v", err)
+	}
+	c.Logout(t.Context())
+	e.appendMessages("INBOX", message{id: "go@x"})
+	e.mustRun("run")
+	want = snapshot{"INBOX": {"before@x": ``}, "Lists": {"lists@x": ``}, "Lists.go": {"go@x": ``}}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("with Lists.go:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestSieveCopyFlags: a copy gets the flags its fileinto stores with
+// (:flags, or the flag variable at that moment), as Pigeonhole stores it,
+// and the message left in place keeps its own.
+func TestSieveCopyFlags(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "flags.sieve"`)
+	script := copyFlagsSieve
+	if err := os.WriteFile(filepath.Join(e.dir, "flags.sieve"), []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.appendMessages("INBOX",
+		message{id: "star@x", headers: "Subject: star me", flags: []string{`\Answered`}},
+		message{id: "star2@x", headers: "Subject: star me too"},
+		message{id: "both@x", headers: "Subject: both", flags: []string{`\Answered`}},
+		message{id: "same@x", headers: "Subject: same", flags: []string{`\Seen`}},
+	)
+	e.mustRun("run", "--all")
+	want := snapshot{
+		"INBOX": {
+			"star@x":  `\Answered`,
+			"star2@x": ``,
+			"both@x":  `$Kept \Answered`,
+			"same@x":  `\Seen`,
+		},
+		"Starred": {"star@x": `\Flagged`, "star2@x": `\Flagged`},
+		"Read":    {"both@x": `\Seen`},
+		"Plain":   {"both@x": `$Kept \Answered`},
+		"Same":    {"same@x": `\Seen`},
+	}
+	if got := e.snapshot(); got.String() != want.String() {
+		t.Fatalf("after run --all:\n%s\nwant:\n%s", got, want)
+	}
+	// The source is selected again afterwards: new mail is still filed.
+	e.appendMessages("INBOX", message{id: "star3@x", headers: "Subject: star again", flags: []string{`\Seen`}})
+	e.mustRun("run")
+	if got := e.snapshot(); got["Starred"]["star3@x"] != `\Flagged` || got["INBOX"]["star3@x"] != `\Seen` {
+		t.Fatalf("after a second run:\n%s", got)
+	}
+}
+
+// TestSieveCopyFlagsWatch: in watch, setting a copy's flags selects the
+// destination and then the source again, and watching goes on.
+func TestSieveCopyFlagsWatch(t *testing.T) {
+	e := newEnv(t, srv, "", `sieve = "flags.sieve"`)
+	if err := os.WriteFile(filepath.Join(e.dir, "flags.sieve"), []byte(copyFlagsSieve), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stop, log := e.startWatch(t)
+	observer := e.client()
+	for _, id := range []string{"w1@x", "w2@x"} {
+		e.appendMessages("INBOX", message{id: id, headers: "Subject: star " + id, flags: []string{`\Answered`}})
+		if !waitFor(15*time.Second, func() bool { return e.where(observer, id, "Starred") == "Starred" }) {
+			t.Fatalf("%s not copied by the script within 15s; log:\n%s", id, log)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("watch exited %d; log:\n%s", code, log)
+	}
+	got := e.snapshot()
+	for _, id := range []string{"w1@x", "w2@x"} {
+		if got["Starred"][id] != `\Flagged` || got["INBOX"][id] != `\Answered` {
+			t.Errorf("%s: Starred %q, INBOX %q; want \\Flagged and \\Answered:\n%s", id, got["Starred"][id], got["INBOX"][id], got)
+		}
+	}
+}
+
+// copyFlagsSieve stores copies with other flags than the kept message's.
+const copyFlagsSieve = `require ["fileinto", "copy", "imap4flags"];
+if header :contains "subject" "star" {
+  fileinto :copy :flags "\\Flagged" "Starred";
+}
+if header :contains "subject" "both" {
+  addflag "$Kept";
+  fileinto :flags "\\Seen" "Read";
+  fileinto "Plain";
+  keep;
+}
+if header :contains "subject" "same" {
+  fileinto :copy "Same";
+}
+`

@@ -2,8 +2,6 @@ package imap
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/mailrules/mailrules/imap/internal/imapwire"
 )
@@ -37,15 +35,12 @@ func (c *Client) ListStatus(ctx context.Context, ref string, patterns []string, 
 		statuses []*StatusData
 	)
 	cmd := &command{name: "LIST", list: &lists, on: handlers{"STATUS": func(d *imapwire.Decoder, _ uint32) error {
-		if err := d.SP(); err != nil {
-			return err
-		}
-		s, err := c.readStatus(d)
+		s, err := c.readStatusLine(d)
 		if err != nil {
 			return err
 		}
 		statuses = append(statuses, s)
-		return d.CRLF()
+		return nil
 	}}}
 	_, err := c.run(ctx, cmd, func(b *builder) error {
 		b.atom("LIST ")
@@ -61,17 +56,11 @@ func (c *Client) ListStatus(ctx context.Context, ref string, patterns []string, 
 				return err
 			}
 		}
-		b.raw(") RETURN (STATUS (")
-		for i, it := range items {
-			if i > 0 {
-				b.sp()
-			}
-			if !imapwire.IsAtom(string(it)) {
-				return fmt.Errorf("invalid status item %q", it)
-			}
-			b.atom(strings.ToUpper(string(it)))
+		b.raw(") RETURN (STATUS ")
+		if err := b.statusItems(items); err != nil {
+			return err
 		}
-		b.raw("))")
+		b.raw(")")
 		return nil
 	})
 	if err != nil {

@@ -243,14 +243,8 @@ func (c *Client) notifyRoutes(on bool) {
 		c.on = handlers{}
 	}
 	c.on["STATUS"] = func(d *imapwire.Decoder, _ uint32) error {
-		if err := d.SP(); err != nil {
-			return err
-		}
-		s, err := c.readStatus(d)
+		s, err := c.readStatusLine(d)
 		if err != nil {
-			return err
-		}
-		if err := d.CRLF(); err != nil {
 			return err
 		}
 		c.deliver(Update{Kind: UpdateStatus, Status: s, Text: s.Mailbox})

@@ -180,14 +180,8 @@ func (c *Client) collectList(out *[]*ListData) handler {
 // would have gone without it (the connection's handler or the default).
 func (c *Client) collectStatus(out *StatusData, mailbox string) handler {
 	return func(d *imapwire.Decoder, _ uint32) error {
-		if err := d.SP(); err != nil {
-			return err
-		}
-		s, err := c.readStatus(d)
+		s, err := c.readStatusLine(d)
 		if err != nil {
-			return err
-		}
-		if err := d.CRLF(); err != nil {
 			return err
 		}
 		if mailbox != "" && !MailboxEqual(s.Mailbox, mailbox) && c.on["STATUS"] != nil {
@@ -377,13 +371,8 @@ func (c *Client) defaultHandler(d *imapwire.Decoder, hasNum bool, num uint32, na
 		return d.CRLF()
 	case "STATUS":
 		// parsed for its syntax, then dropped
-		if err := d.SP(); err != nil {
-			return err
-		}
-		if _, err := c.readStatus(d); err != nil {
-			return err
-		}
-		return d.CRLF()
+		_, err := c.readStatusLine(d)
+		return err
 	case "SEARCH", "ESEARCH":
 		read := readSearch
 		if name == "ESEARCH" {

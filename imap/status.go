@@ -48,18 +48,8 @@ func (c *Client) Status(ctx context.Context, name string, items ...StatusItem) (
 		if err := b.mailbox(name); err != nil {
 			return err
 		}
-		b.raw(" (")
-		for i, it := range items {
-			if i > 0 {
-				b.sp()
-			}
-			if !imapwire.IsAtom(string(it)) {
-				return fmt.Errorf("invalid status item %q", it)
-			}
-			b.atom(strings.ToUpper(string(it)))
-		}
-		b.raw(")")
-		return nil
+		b.sp()
+		return b.statusItems(items)
 	})
 	if err != nil {
 		return nil, err
@@ -68,6 +58,36 @@ func (c *Client) Status(ctx context.Context, name string, items ...StatusItem) (
 		data.Mailbox = name
 	}
 	return data, nil
+}
+
+// readStatusLine parses an untagged STATUS response after its name: SP,
+// the response (readStatus), CRLF.
+func (c *Client) readStatusLine(d *imapwire.Decoder) (*StatusData, error) {
+	if err := d.SP(); err != nil {
+		return nil, err
+	}
+	s, err := c.readStatus(d)
+	if err != nil {
+		return nil, err
+	}
+	return s, d.CRLF()
+}
+
+// statusItems writes a parenthesized list of STATUS items (RFC 3501
+// section 6.3.10), upper-cased.
+func (b *builder) statusItems(items []StatusItem) error {
+	b.raw("(")
+	for i, it := range items {
+		if i > 0 {
+			b.sp()
+		}
+		if !imapwire.IsAtom(string(it)) {
+			return fmt.Errorf("invalid status item %q", it)
+		}
+		b.atom(strings.ToUpper(string(it)))
+	}
+	b.raw(")")
+	return nil
 }
 
 // readStatus parses the rest of a STATUS response: mailbox SP "(" [status-att-list] ")".

@@ -31,7 +31,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,17 +129,7 @@ func Start(opts *Options) (*Server, error) {
 	if why := Available(); why != "" {
 		return nil, errors.New(why)
 	}
-	var err error
-	for try := 0; try < startTries; try++ {
-		var s *Server
-		if s, err = start(opts); err == nil {
-			return s, nil
-		}
-		if !strings.Contains(err.Error(), "in use") {
-			break
-		}
-	}
-	return nil, err
+	return imapsrv.StartTries(startTries, func() (*Server, error) { return start(opts) })
 }
 
 func start(opts *Options) (*Server, error) {

@@ -351,3 +351,19 @@ func RemoveDir(pkg, keep, dir string) {
 	}
 	os.RemoveAll(dir)
 }
+
+// StartTries calls start up to tries times while it fails because a port
+// it chose was taken between probing and binding (an error that says "in
+// use"), and returns the first server started or the last error.
+func StartTries[S any](tries int, start func() (S, error)) (S, error) {
+	var (
+		s   S
+		err error
+	)
+	for range tries {
+		if s, err = start(); err == nil || !strings.Contains(err.Error(), "in use") {
+			return s, err
+		}
+	}
+	return s, err
+}

@@ -65,31 +65,13 @@ func TestSpamdUnreachable(t *testing.T) {
 // the test ends.
 func silentServer(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	t.Cleanup(func() { l.Close(); close(stop); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c) // up to the client's half close
-				<-stop
-			}()
-		}
-	}()
-	return l.Addr().String()
+	addr := lineServer(t, func(r *bufio.Reader, _ io.Writer) {
+		_, _ = io.Copy(io.Discard, r) // up to the client's half close
+		<-stop
+	})
+	t.Cleanup(func() { close(stop) }) // runs before lineServer's cleanup waits
+	return addr
 }
 
 func TestTimeout(t *testing.T) {

@@ -95,6 +95,31 @@ func (e *env) userStore(id string, op imap.StoreOp, flags ...string) {
 	c.Logout(ctx)
 }
 
+// flagAllAfterRun adds total messages to INBOX, lets a run record where
+// the mailbox stands, then flags every message as another client would.
+func (e *env) flagAllAfterRun(prefix string, total int) {
+	e.t.Helper()
+	var msgs []dovecottest.Message
+	for i := range total {
+		msgs = append(msgs, dovecottest.Message{Data: message{id: fmt.Sprintf("%s-%d@x", prefix, i)}.bytes(),
+			InternalDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
+		e.t.Fatalf("AddMessages = %v", err)
+	}
+	e.mustRun("run") // where the mailbox stands
+	c := e.client()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := c.UIDStore(ctx, imap.SeqSet{{Start: 1, Stop: 0}}, imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
+		e.t.Fatal(err)
+	}
+	c.Logout(ctx)
+}
+
 // runFlags runs mailrules run and returns its flag passes.
 func (e *env) runFlags(t *testing.T) flagPasses {
 	t.Helper()
@@ -293,25 +318,7 @@ when = "flagged"
 move = "Done"
 `, "")
 	const total = 2000
-	var msgs []dovecottest.Message
-	for i := range total {
-		msgs = append(msgs, dovecottest.Message{Data: message{id: fmt.Sprintf("fterm-%d@x", i)}.bytes(),
-			InternalDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
-	}
-	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
-		t.Fatalf("AddMessages = %v", err)
-	}
-	e.mustRun("run") // where the mailbox stands
-	c := e.client()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.UIDStore(ctx, imap.SeqSet{{Start: 1, Stop: 0}}, imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
-		t.Fatal(err)
-	}
-	c.Logout(ctx)
+	e.flagAllAfterRun("fterm", total)
 
 	cmd, stderr := e.runUntilSent(t, " UID MOVE ", "--log-level", "debug")
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -376,25 +383,9 @@ when = "flagged"
 copy = "Todo"
 `, "")
 	const total = 3000
-	var msgs []dovecottest.Message
-	for i := range total {
-		msgs = append(msgs, dovecottest.Message{Data: message{id: fmt.Sprintf("fkill-%d@x", i)}.bytes(),
-			InternalDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
-	}
-	if err := e.srv.AddMessages(e.user, "INBOX", msgs); err != nil {
-		t.Fatalf("AddMessages = %v", err)
-	}
-	e.mustRun("run") // where the mailbox stands
-	c := e.client()
+	e.flagAllAfterRun("fkill", total)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := c.Select(ctx, "INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.UIDStore(ctx, imap.SeqSet{{Start: 1, Stop: 0}}, imap.StoreAdd, true, []string{imap.FlagFlagged}); err != nil {
-		t.Fatal(err)
-	}
-	c.Logout(ctx)
 
 	// The server carries the COPY out, its answer never reaches
 	// mailrules, which is killed: the copies exist, unrecorded.

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mailrules/mailrules/imap"
 	"github.com/mailrules/mailrules/test/couriertest"
 	"github.com/mailrules/mailrules/test/cyrustest"
 	"github.com/mailrules/mailrules/test/dovecottest"
@@ -66,6 +69,7 @@ func TestServers(t *testing.T) {
 			tg := server.start(t)
 			t.Logf("server %s at %s", tg.name, tg.addr)
 			serverRound(t, tg)
+			serverFlagsAndSieve(t, tg)
 		})
 	}
 }
@@ -105,5 +109,39 @@ func serverRound(t *testing.T, tg *target) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("%s: watch exited %d:\n%s", tg.name, code, log)
+	}
+}
+
+// serverSieve files list mail into a nested mailbox, which the server
+// names its own way ("INBOX.Lists.go" under an "INBOX." namespace).
+const serverSieve = `require ["fileinto"];
+if exists "List-Id" { fileinto "Lists/go"; }
+`
+
+// serverFlagsAndSieve is the second half of TestServers on one server: a
+// Sieve script files into a nested mailbox, and a flag rule reacts once to
+// a flag another client sets (with CONDSTORE where the server has it, by
+// comparing flags where not), over runs that restart from the state file.
+func serverFlagsAndSieve(t *testing.T, tg *target) {
+	e := newEnvOn(t, tg, doneRule, `sieve = "filter.sieve"`)
+	if err := os.WriteFile(filepath.Join(e.dir, "filter.sieve"), []byte(serverSieve), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.appendMessages("INBOX", message{id: "list@x", headers: "List-Id: <go.example.org>"}, message{id: "plain@x"})
+	e.mustRun("run", "--all")
+	e.mustRun("run") // the first flag pass records where INBOX stands
+	lists := tg.mailbox("Lists/go")
+	if got := e.snapshot(); len(got[lists]) != 1 || len(got["INBOX"]) != 1 {
+		t.Fatalf("%s: after the Sieve run, want list@x in %s and plain@x in INBOX:\n%s", tg.name, lists, got)
+	}
+	e.userStore("plain@x", imap.StoreAdd, imap.FlagFlagged)
+	if ps := e.runFlags(t); ps.matched("done") != 1 || ps.examined() != 1 {
+		t.Fatalf("%s: run after another client flagged plain@x: flag passes %+v, want plain@x alone examined and matched", tg.name, ps)
+	}
+	if ps := e.runFlags(t); ps.examined() != 0 {
+		t.Errorf("%s: the next run evaluated %+v again, want nothing (its own $Done is no change)", tg.name, ps)
+	}
+	if got := e.snapshot()["INBOX"]["plain@x"]; !strings.Contains(got, "$Done") {
+		t.Errorf("%s: plain@x has flags %q, want $Done", tg.name, got)
 	}
 }
